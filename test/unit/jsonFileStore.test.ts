@@ -282,12 +282,17 @@ describe('JsonFileStore', () => {
       const { store } = JsonFileStore.open(file);
       await store.update('a', 'committed');
       // The "crash": the process stops after writing the temp file; nothing after that step happens.
+      let crashed!: () => void;
+      const reachedRename = new Promise<void>((resolve) => (crashed = resolve));
       const crashing = spyFs({
-        beforeRename: () => new Promise<void>(() => undefined), // never resolves: the process is gone
+        beforeRename: () => {
+          crashed();
+          return new Promise<void>(() => undefined); // never resolves: the process is gone
+        },
       });
       const { store: doomed } = JsonFileStore.open(file, { fs: crashing });
       void doomed.update('a', 'never committed');
-      await waitFor(() => crashing.log.includes('close temp'));
+      await reachedRename;
 
       assert.equal(tempFiles().length, 1, 'the crash left a temp file');
       const leftover = fs.readFileSync(path.join(dir, tempFiles()[0]!), 'utf8');
@@ -371,9 +376,3 @@ describe('JsonFileStore', () => {
     });
   });
 });
-
-/** Lets queued fs work run until `done` holds (it never waits on a clock). */
-async function waitFor(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !done(); i++) await new Promise<void>((resolve) => setImmediate(resolve));
-  assert.ok(done(), 'condition never became true');
-}
