@@ -47,20 +47,15 @@ const common = {
   plugins: [coreStaysVscodeFree, problemMatcher],
 };
 
-/** The realm prelude runs inside each plugin's vm context; it is our constant code, inlined as text. */
+/**
+ * The realm prelude runs inside each plugin's vm context; it is our constant code, inlined into the worker
+ * bundle as text. A plain transform (no bundling, no wrapper) keeps its completion value: the setup function.
+ */
 async function buildPrelude() {
-  const result = await esbuild.build({
-    entryPoints: ['src/sandbox/realm-prelude.ts'],
-    bundle: true,
-    write: false,
-    format: 'iife',
-    target: 'es2022',
-    platform: 'neutral',
-    minify: production,
-    logLevel: 'silent',
-    plugins: [problemMatcher],
-  });
-  return result.outputFiles[0].text;
+  const fs = require('fs');
+  const source = fs.readFileSync('src/sandbox/realm-prelude.ts', 'utf8');
+  const result = await esbuild.transform(source, { loader: 'ts', target: 'es2022', minify: production, sourcefile: 'realm-prelude.ts' });
+  return result.code;
 }
 
 async function main() {
@@ -84,7 +79,10 @@ async function main() {
     const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
     await Promise.all(contexts.map((c) => c.watch()));
   } else {
-    await Promise.all(builds.map((b) => esbuild.build(b)));
+    // Every bundle is attempted, so one broken entry point does not hide the errors of the others.
+    const results = await Promise.allSettled(builds.map((b) => esbuild.build(b)));
+    const failed = results.filter((r) => r.status === 'rejected');
+    if (failed.length > 0) throw new Error(failed.map((r) => r.reason.message).join('\n'));
   }
 }
 

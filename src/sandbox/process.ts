@@ -1,0 +1,233 @@
+// The sandbox process: the only process that runs plugin code. It hosts one worker thread per plugin,
+// relays framed messages between the extension host (stdin/stdout) and the workers, enforces the output
+// size, and watches the process's memory from its main thread, which plugin code never blocks.
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { encodeFrame, FrameDecoder } from '../core/host/framing';
+import { FromSandbox, ToSandbox, type SandboxLimits } from '../core/host/protocol';
+import type { WorkerBoot, WorkerPost } from './worker';
+
+// stdout carries frames only: anything that would print there goes to stderr instead.
+console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
+
+const WORKER_ENTRY = path.join(__dirname, 'worker.js');
+const WATCHDOG_INTERVAL_MS = 50;
+/** Host → sandbox frames carry plugin sources (≤ 5 MB) and selections; bound them anyway. */
+const MAX_INBOUND_FRAME_BYTES = 256 * 1024 * 1024;
+
+interface Slot {
+  plugin: string;
+  generation: number;
+  worker: Worker;
+  limits: SandboxLimits;
+  /** The requestId the worker is running, if any (the host sends one at a time per plugin). */
+  busy: number | undefined;
+  /** Set when we ended the worker ourselves, so its exit is not reported as a crash. */
+  endedBy: 'terminate' | 'memory' | undefined;
+}
+
+const slots = new Map<string, Slot>();
+
+function send(message: FromSandbox): void {
+  process.stdout.write(encodeFrame(message));
+}
+
+function realmConfig(limits: SandboxLimits): WorkerBoot['realmConfig'] {
+  return {
+    maxOffHeapBytes: limits.maxOffHeapMb * 1024 * 1024,
+    maxOutputChars: limits.maxOutputBytes,
+    maxLogsPerInvocation: 200,
+    maxLogChars: 8192,
+    maxApiCallsPerInvocation: 10_000,
+    maxApiArgsChars: 256 * 1024,
+  };
+}
+
+function load(plugin: string, generation: number, source: string, filename: string, limits: SandboxLimits): void {
+  const old = slots.get(plugin);
+  if (old) end(old, 'terminate');
+  const boot: WorkerBoot = {
+    plugin,
+    source,
+    filename,
+    realmConfig: realmConfig(limits),
+    // A result (≤ the output limit), plus up to 200 log lines of 8 KB, plus JSON escaping headroom.
+    maxPayloadChars: limits.maxOutputBytes * 2 + 4 * 1024 * 1024,
+  };
+  const worker = new Worker(WORKER_ENTRY, {
+    workerData: boot,
+    resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb, stackSizeMb: 4 },
+    env: {},
+    argv: [],
+    execArgv: [],
+    stdout: true,
+    stderr: true,
+    trackUnmanagedFds: true,
+  });
+  const slot: Slot = { plugin, generation, worker, limits, busy: undefined, endedBy: undefined };
+  slots.set(plugin, slot);
+  worker.stdout.resume();
+  worker.stderr.resume();
+  worker.on('message', (m: WorkerPost) => onWorkerMessage(slot, m));
+  worker.on('error', (err: Error & { code?: string }) => {
+    if (slot.endedBy !== undefined) return;
+    const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
+    slot.endedBy = oom ? 'memory' : 'terminate';
+    send({
+      kind: 'worker-exit',
+      plugin,
+      generation,
+      reason: oom ? 'memory' : 'crashed',
+      detail: oom ? `the plugin's heap reached its ${limits.maxHeapMb} MB limit` : String(err.message).slice(0, 500),
+    });
+  });
+  worker.on('exit', (code) => {
+    if (slots.get(plugin) === slot) slots.delete(plugin);
+    if (slot.endedBy === 'terminate' || slot.endedBy === 'memory') {
+      if (slot.endedBy === 'terminate') send({ kind: 'worker-exit', plugin, generation, reason: 'terminated', detail: '' });
+      return;
+    }
+    send({ kind: 'worker-exit', plugin, generation, reason: 'crashed', detail: `the worker exited with code ${code}` });
+  });
+}
+
+function end(slot: Slot, why: 'terminate' | 'memory'): void {
+  if (slot.endedBy === undefined) slot.endedBy = why;
+  if (slots.get(slot.plugin) === slot) slots.delete(slot.plugin);
+  void slot.worker.terminate();
+}
+
+function onWorkerMessage(slot: Slot, m: WorkerPost): void {
+  if (slot.endedBy !== undefined || slots.get(slot.plugin) !== slot) return;
+  const { plugin, generation } = slot;
+  if (m.t === 'ready') {
+    send({ kind: 'loaded', plugin, generation });
+    return;
+  }
+  if (m.t === 'limit') {
+    slot.busy = undefined;
+    send({ kind: 'limit', plugin, generation, requestId: m.requestId, limit: m.limit, detail: m.detail.slice(0, 1000) });
+    if (m.limit === 'memory') end(slot, 'memory');
+    return;
+  }
+  // The payload is the realm's outbox. It is parsed here, in a realm the plugin cannot reach, and each
+  // message is forwarded in its envelope; the host validates every one of them.
+  let messages: unknown;
+  try {
+    messages = JSON.parse(m.payload);
+  } catch {
+    messages = undefined;
+  }
+  if (!Array.isArray(messages)) {
+    send({ kind: 'limit', plugin, generation, requestId: m.requestId, limit: 'protocol-violation', detail: 'the realm sent something that is not a message list' });
+    end(slot, 'terminate');
+    return;
+  }
+  for (const message of messages) {
+    if (isResultTooLarge(message, slot.limits.maxOutputBytes)) {
+      send({ kind: 'limit', plugin, generation, requestId: m.requestId, limit: 'output-too-large', detail: 'the output exceeds the limit' });
+      continue;
+    }
+    send({ kind: 'worker', plugin, generation, message });
+  }
+  if (m.finished) slot.busy = undefined;
+}
+
+/** Oversized results are refused here, so they never cross to the extension host. */
+function isResultTooLarge(message: unknown, maxOutputBytes: number): boolean {
+  if (message === null || typeof message !== 'object') return false;
+  const { type, output } = message as { type?: unknown; output?: unknown };
+  return type === 'result' && typeof output === 'string' && Buffer.byteLength(output, 'utf8') > maxOutputBytes;
+}
+
+function onHostMessage(raw: unknown): void {
+  const parsed = ToSandbox.safeParse(raw);
+  if (!parsed.success) {
+    console.error(`plugin-runtime sandbox: ignoring a malformed message from the host: ${parsed.error.issues[0]?.message ?? ''}`);
+    return;
+  }
+  const msg = parsed.data;
+  switch (msg.kind) {
+    case 'load':
+      load(msg.plugin, msg.generation, msg.source, msg.filename, msg.limits);
+      return;
+    case 'worker': {
+      const slot = slots.get(msg.plugin);
+      if (!slot || slot.generation !== msg.generation) return;
+      if (msg.message.type === 'invoke') slot.busy = msg.message.requestId;
+      slot.worker.postMessage(JSON.stringify(msg.message));
+      return;
+    }
+    case 'terminate': {
+      const slot = slots.get(msg.plugin);
+      if (slot && slot.generation === msg.generation) end(slot, 'terminate');
+      return;
+    }
+    case 'shutdown':
+      shutdown(0);
+      return;
+  }
+}
+
+/**
+ * The memory watchdog. Worker resourceLimits bound each V8 heap and the realm caps its own off-heap
+ * allocations; this is the backstop for anything else, measured process-wide (the RSS is the only figure
+ * that includes every worker). Over budget: the workers that are running an invocation are ended as
+ * `memory`; if the process stays over budget, it exits, and the host restarts it.
+ */
+let overBudgetTicks = 0;
+function watchdog(): void {
+  const rssMb = process.memoryUsage.rss() / (1024 * 1024);
+  const budgets = [...slots.values()].map((s) => s.limits.sandboxRssBudgetMb);
+  if (budgets.length === 0) {
+    overBudgetTicks = 0;
+    return;
+  }
+  const budget = Math.min(...budgets);
+  if (rssMb <= budget) {
+    overBudgetTicks = 0;
+    return;
+  }
+  overBudgetTicks += 1;
+  for (const slot of [...slots.values()]) {
+    if (slot.busy === undefined) continue;
+    send({
+      kind: 'worker-exit',
+      plugin: slot.plugin,
+      generation: slot.generation,
+      reason: 'memory',
+      detail: `the sandbox process used ${Math.round(rssMb)} MB, over its ${budget} MB budget`,
+    });
+    end(slot, 'memory');
+  }
+  // Terminated workers free their memory within a few ticks; if not, give up on this process.
+  if (overBudgetTicks > 20) shutdown(70);
+}
+
+function shutdown(code: number): void {
+  for (const slot of slots.values()) end(slot, 'terminate');
+  process.exit(code);
+}
+
+function main(): void {
+  const decoder = new FrameDecoder(MAX_INBOUND_FRAME_BYTES);
+  process.stdin.on('data', (chunk: Buffer) => {
+    let frames: unknown[];
+    try {
+      frames = decoder.push(chunk);
+    } catch (e) {
+      console.error(`plugin-runtime sandbox: bad frame from the host (${(e as Error).message}); exiting`);
+      shutdown(65);
+      return;
+    }
+    for (const f of frames) onHostMessage(f);
+  });
+  // The host went away: no plugin code may outlive it.
+  process.stdin.on('end', () => shutdown(0));
+  process.stdin.on('error', () => shutdown(0));
+  setInterval(watchdog, WATCHDOG_INTERVAL_MS);
+  const permission = (process as unknown as { permission?: { has?: unknown } }).permission;
+  send({ kind: 'ready', pid: process.pid, permissionModel: typeof permission?.has === 'function', node: process.version });
+}
+
+main();

@@ -1,0 +1,158 @@
+// The worker entry point: one per plugin, inside the sandbox process. It builds a fresh de-privileged realm
+// per invocation (prepared ahead of time), pumps the string-only bridge, and reports realm-level limits.
+import { parentPort, workerData } from 'node:worker_threads';
+import * as vm from 'node:vm';
+
+declare const __REALM_PRELUDE__: string;
+
+/** What the sandbox process hands a new worker. */
+export interface WorkerBoot {
+  plugin: string;
+  source: string;
+  filename: string;
+  realmConfig: {
+    maxOffHeapBytes: number;
+    maxOutputChars: number;
+    maxLogsPerInvocation: number;
+    maxLogChars: number;
+    maxApiCallsPerInvocation: number;
+    maxApiArgsChars: number;
+  };
+  /** Largest bridge payload (characters) the worker forwards for one pump. */
+  maxPayloadChars: number;
+}
+
+/** worker → sandbox process. `payload` is the realm's outbox: a JSON array string, unparsed here. */
+export type WorkerPost =
+  | { t: 'ready' }
+  | { t: 'out'; requestId: number; payload: string; finished: boolean }
+  | { t: 'limit'; requestId: number; limit: 'memory' | 'output-too-large' | 'protocol-violation'; detail: string };
+
+/** The realm's functions, as returned by the prelude's setup(); all take and return primitives. */
+interface Realm {
+  context: vm.Context;
+  deliver(json: string): void;
+  drain(): unknown;
+  finished(): unknown;
+  memoryExceeded(): unknown;
+  recordLoadError(e: unknown): void;
+}
+
+const boot = workerData as WorkerBoot;
+const port = parentPort!;
+const post = (m: WorkerPost): void => port.postMessage(m);
+
+// A plugin's rejected promise that nobody handles must not reach Node's default handler, which would
+// inspect the plugin's object with functions of this realm (util.inspect and its custom-inspect hook).
+process.on('unhandledRejection', () => {});
+
+const preludeScript = new vm.Script(__REALM_PRELUDE__, { filename: 'plugin-runtime:realm-prelude.js' });
+// The checkpoint script: running any script in a context with microtaskMode 'afterEvaluate' drains that
+// context's own microtask queue, which is how plugin continuations run after the bridge delivers.
+const checkpointScript = new vm.Script('0', { filename: 'plugin-runtime:checkpoint.js' });
+let pluginScript: vm.Script | undefined;
+let compileError: string | undefined;
+try {
+  // Compiled once; every fresh realm runs the same compiled script (no per-call compile).
+  pluginScript = new vm.Script(boot.source, { filename: boot.filename });
+} catch (e) {
+  compileError = `${(e as Error).name}: ${(e as Error).message}`;
+}
+
+const realmConfigJson = JSON.stringify(boot.realmConfig);
+
+function prepareRealm(): Realm {
+  // A null-prototype contextified object: nothing of this realm is on the new global's lookup path.
+  const context = vm.createContext(Object.create(null), {
+    name: `plugin:${boot.plugin}`,
+    codeGeneration: { strings: false, wasm: false },
+    microtaskMode: 'afterEvaluate',
+  });
+  const setup = preludeScript.runInContext(context) as (config: string) => Record<string, (...a: unknown[]) => unknown>;
+  const fns = setup(realmConfigJson);
+  // Read once, before any plugin code runs in this context: later tampering cannot swap these.
+  const realm: Realm = {
+    context,
+    deliver: fns['deliver'] as Realm['deliver'],
+    drain: fns['drain'] as Realm['drain'],
+    finished: fns['finished'] as Realm['finished'],
+    memoryExceeded: fns['memoryExceeded'] as Realm['memoryExceeded'],
+    recordLoadError: fns['recordLoadError'] as Realm['recordLoadError'],
+  };
+  if (pluginScript === undefined) {
+    realm.recordLoadError(compileError ?? 'the script could not be compiled');
+  } else {
+    try {
+      pluginScript.runInContext(context);
+    } catch (e) {
+      // `e` belongs to the plugin's realm: it is handed back to that realm's own describer, never read here.
+      realm.recordLoadError(e);
+    }
+  }
+  return realm;
+}
+
+let next: Realm | undefined;
+let current: { realm: Realm; requestId: number } | undefined;
+
+function retire(): void {
+  current = undefined;
+  // Prepare the next fresh realm now, off the caller's critical path.
+  setImmediate(() => {
+    if (next === undefined) next = prepareRealm();
+  });
+}
+
+function pump(): void {
+  if (current === undefined) return;
+  const { realm, requestId } = current;
+  checkpointScript.runInContext(realm.context);
+  const payload = realm.drain();
+  const exceeded = realm.memoryExceeded();
+  const finished = realm.finished();
+  if (exceeded === true) {
+    // Fails as `memory` even when the plugin caught the allocation error and answered.
+    post({ t: 'limit', requestId, limit: 'memory', detail: `more than ${boot.realmConfig.maxOffHeapBytes} bytes of ArrayBuffers/typed arrays` });
+    retire();
+    return;
+  }
+  if (typeof payload !== 'string' || typeof finished !== 'boolean') {
+    post({ t: 'limit', requestId, limit: 'protocol-violation', detail: 'the realm bridge returned a non-string' });
+    retire();
+    return;
+  }
+  if (payload.length > boot.maxPayloadChars) {
+    post({ t: 'limit', requestId, limit: 'output-too-large', detail: `the plugin sent ${payload.length} characters at once` });
+    retire();
+    return;
+  }
+  if (payload !== '[]' || finished) post({ t: 'out', requestId, payload, finished });
+  if (finished) retire();
+}
+
+port.on('message', (data: unknown) => {
+  if (typeof data !== 'string') return;
+  let type: unknown;
+  let requestId: unknown;
+  try {
+    const parsed = JSON.parse(data) as { type?: unknown; requestId?: unknown };
+    type = parsed.type;
+    requestId = parsed.requestId;
+  } catch {
+    return;
+  }
+  if (typeof requestId !== 'number') return;
+  if (type === 'invoke') {
+    if (current !== undefined) return; // one invocation at a time; the host queues
+    const realm = next ?? prepareRealm();
+    next = undefined;
+    current = { realm, requestId };
+  } else if (current === undefined || current.requestId !== requestId) {
+    return; // an answer for an invocation that already ended: its realm is gone
+  }
+  current.realm.deliver(data);
+  pump();
+});
+
+post({ t: 'ready' });
+next = prepareRealm();
