@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { format } from 'node:util';
 
 export const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const serverDir = process.env.PLUGIN_RUNTIME_VSCODE_SERVER_DIR ?? join(repoRoot, '.vscode-test', 'server');
@@ -39,6 +40,15 @@ process.on('exit', () => {
 });
 
 let signalled = false;
+/** True once Ctrl+C/SIGTERM arrived: callers stop starting things and stay quiet about what fails. */
+export const shuttingDown = () => signalled;
+
+/** Registers `fn` (sync or async) to run at cleanupAll() and on Ctrl+C/SIGTERM; returns an unregister. */
+export function onCleanup(fn) {
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
+
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
   process.on(signal, () => {
     if (signalled) process.exit(code); // a second Ctrl+C: stop waiting
@@ -134,6 +144,7 @@ function serverEnv(extra) {
  * prompt (the server's --disable-workspace-trust).
  */
 export async function startServer({ dataDir, env = {}, port = 0, timeout = 60_000, echo = false, disableWorkspaceTrust = false } = {}) {
+  if (signalled) throw new Error('shutting down');
   ensureServer();
   const ownDataDir = !dataDir;
   const serverDataDir = dataDir ?? mkdtempSync(join(tmpdir(), 'plugin-runtime-vscode-'));
@@ -276,6 +287,7 @@ export async function launchBrowser({ headless = true } = {}) {
   if (!existsSync(chromiumPath)) {
     throw new Error(`${chromiumPath} not found: apt-get install -y chromium`);
   }
+  if (signalled) throw new Error('shutting down');
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: chromiumPath,
@@ -303,13 +315,38 @@ export async function openWindow(browser, url, { viewport = { width: 1400, heigh
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const consoleLines = [];
+  const MAX_LINES = 10_000;
   page.on('console', (msg) => {
-    consoleLines.push(`[console.${msg.type()}] ${msg.text()}`);
-    if (consoleLines.length > 2000) consoleLines.splice(0, consoleLines.length - 2000);
+    if (consoleLines.length >= MAX_LINES) return;
+    const i = consoleLines.push(`[console.${msg.type()}] ${msg.text()}`) - 1;
+    // Replaced in place by the formatted message once its arguments are read (best effort).
+    formatConsoleMessage(msg).then((text) => { if (text !== undefined) consoleLines[i] = `[console.${msg.type()}] ${text}`; });
   });
-  page.on('pageerror', (err) => consoleLines.push(`[pageerror] ${err.message}`));
+  page.on('pageerror', (err) => consoleLines.length < MAX_LINES && consoleLines.push(`[pageerror] ${err.message}`));
   await page.goto(url);
   return { context, page, consoleLines };
+}
+
+/**
+ * Playwright's msg.text() joins a console call's arguments with spaces, format strings unapplied. The
+ * extension host's console reaches the page as console.log('%c INFO', 'color: …', format, ...args)
+ * (mocha's reporter, say): drop the styling and apply the format the way Node would.
+ */
+async function formatConsoleMessage(msg) {
+  try {
+    const handles = msg.args();
+    if (!handles.length) return undefined; // a browser message (a failed load, say): text() is all there is
+    const args = await Promise.all(handles.map((a) => a.jsonValue()));
+    let rest = args;
+    if (typeof args[0] === 'string' && args[0].startsWith('%c') && typeof args[1] === 'string') {
+      const level = args[0].slice(2).trim();
+      rest = args.slice(2);
+      if (level && level !== 'INFO') rest = [`${level}`, ...rest];
+    }
+    return format(...rest);
+  } catch {
+    return undefined; // the page went away first: keep msg.text()
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
