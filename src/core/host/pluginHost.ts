@@ -48,6 +48,9 @@ export interface PluginHostOptions {
 export interface HostStatus {
   sandbox: (ReadyInfo & { restarts: number }) | undefined;
   loadedWorkers: number;
+  /** Invocations dispatched to a worker and not yet settled. */
+  running: number;
+  /** Invocations waiting (queued) or running. */
   queued: number;
 }
 
@@ -66,6 +69,8 @@ interface Active extends Pending {
   generation: number;
   timer: NodeJS.Timeout;
   callIds: Set<number>;
+  /** The permission of the last API call this invocation was denied, if any. */
+  denied: PermissionId | 'unknown' | undefined;
 }
 
 interface Slot {
@@ -135,11 +140,13 @@ export class PluginHost {
   status(): HostStatus {
     let loaded = 0;
     let queued = 0;
+    let running = 0;
     for (const s of this.slots.values()) {
       if (s.state !== 'unloaded') loaded += 1;
+      if (s.current) running += 1;
       queued += s.queue.length + (s.current ? 1 : 0);
     }
-    return { sandbox: this.sandbox?.alive ? { ...this.sandbox.info, restarts: this.restarts } : undefined, loadedWorkers: loaded, queued };
+    return { sandbox: this.sandbox?.alive ? { ...this.sandbox.info, restarts: this.restarts } : undefined, loadedWorkers: loaded, running, queued };
   }
 
   /** Fails whatever is pending and ends the sandbox process. */
@@ -188,6 +195,7 @@ export class PluginHost {
       ...pending,
       generation: slot.generation,
       callIds: new Set(),
+      denied: undefined,
       timer: setTimeout(() => this.onTimeout(slot, active), this.limits.timeoutMs),
     };
     slot.current = active;
@@ -424,10 +432,16 @@ export class PluginHost {
         }
         return;
       }
-      case 'error':
+      case 'error': {
         // The plugin's own words: shown to people, so sanitised and redacted like a log line.
-        this.settle(slot, active, { ok: false, failure: makeFailure('plugin-error', sanitizeLogText(msg.message, 1000)) });
+        const said = sanitizeLogText(msg.message, 1000);
+        // A plugin that fails after a denial it did not handle failed for want of a grant, not by crashing.
+        const failure = active.denied
+          ? makeFailure('permission-denied', `It needs "${active.denied}", which was not granted, and did not handle the denial (${said}).`)
+          : makeFailure('plugin-error', said);
+        this.settle(slot, active, { ok: false, failure });
         return;
+      }
       case 'api':
         if (active.callIds.has(msg.callId)) {
           this.violation(slot, `API call ${msg.callId} was sent twice`);
@@ -481,6 +495,7 @@ export class PluginHost {
     const decision = this.gate.check(name, method);
     if (!decision.allowed) {
       this.options.logger.runtime(name, 'warn', `denied ${method}: ${decision.reason}`);
+      active.denied = decision.permission ?? 'unknown';
       this.reply(slot, active, { type: 'api_denied', requestId: active.requestId, callId, permission: decision.permission ?? 'unknown' });
       return;
     }
