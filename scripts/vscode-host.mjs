@@ -232,6 +232,8 @@ export async function startServer({ dataDir, env = {}, port = 0, timeout = 60_00
     /** Paths of the server's log files (remoteagent.log, exthost*\/remoteexthost.log, ...). */
     logFiles: () => listFiles(join(serverDataDir, 'data', 'logs')).filter((f) => f.endsWith('.log')),
     exited: () => exited,
+    /** Resolves with { code, signal } when the server process exits. */
+    whenExited: exitedPromise,
     stop,
   };
 }
