@@ -1,6 +1,8 @@
 // PluginRegistry's person-driven actions: every allowed transition through the registry (persisted and
 // announced), refusals, and install decisions.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { PluginRegistry, type RegistryChange } from '../../src/core/registry/registry';
 import type { TransitionEvent } from '../../src/core/registry/lifecycle';
 import { recordKey } from '../../src/core/registry/records';
@@ -183,5 +185,43 @@ describe('PluginRegistry transitions', () => {
     sub.dispose();
     await ok(registry.enable('sort-lines'));
     assert.equal(heard, 1);
+  });
+});
+
+describe('PluginRegistry reviews', () => {
+  afterEach(cleanupTempDirs);
+
+  it('reviewInstall shows the plugin as on disk and changes nothing; its fingerprint binds the install', async () => {
+    const folder = tempDir();
+    const dir = writePlugin(folder, { name: 'sort-lines', permissions: ['read:data'] });
+    const store = new MemoryStore();
+    const registry = new PluginRegistry({ store, folders: [folder] });
+    const review = registry.reviewInstall('sort-lines');
+    assert.ok(review.ok);
+    assert.deepEqual(review.plugin.manifest.permissions, ['read:data']);
+    assert.deepEqual(store.keys(), []);
+    fs.appendFileSync(path.join(dir, 'index.js'), '// changed after review\n');
+    const r = await registry.install('sort-lines', { approve: true, fingerprint: review.plugin.fingerprint });
+    assert.equal(!r.ok && r.error.message, 'cannot install sort-lines: its files changed while it was being reviewed; review it again');
+    const again = registry.reviewInstall('sort-lines');
+    assert.ok(again.ok);
+    assert.equal((await registry.install('sort-lines', { approve: true, fingerprint: again.plugin.fingerprint })).ok, true);
+    const refused = registry.reviewInstall('sort-lines');
+    assert.equal(!refused.ok && refused.error.kind, 'transition-refused');
+  });
+
+  it('reviewReapproval has a diff only when the files changed', async () => {
+    const folder = tempDir();
+    writePlugin(folder, { name: 'sort-lines', permissions: ['read:data'] });
+    const registry = new PluginRegistry({ store: new MemoryStore(), folders: [folder] });
+    assert.equal(registry.reviewReapproval('sort-lines').ok, false, 'nothing to re-approve before install');
+    await registry.install('sort-lines', { approve: true });
+    const same = registry.reviewReapproval('sort-lines');
+    assert.ok(same.ok);
+    assert.equal(same.needsReapproval, undefined);
+    writePlugin(folder, { name: 'sort-lines', permissions: ['read:data', 'write:data'] });
+    const changed = registry.reviewReapproval('sort-lines');
+    assert.ok(changed.ok);
+    assert.deepEqual(changed.needsReapproval?.addedPermissions, ['write:data']);
   });
 });

@@ -7,9 +7,9 @@ import type { PermissionId } from '../permissions';
 import type { KeyValueStore } from '../store';
 import { applyOutcome, type OutcomeLike } from './crashPolicy';
 import { PluginDiscovery, isUsable, type Candidate, type FolderLoader, type ScanResult } from './discovery';
-import { describeReapproval, grantAllows, makeGrant, reapprovalDiff, revokePermission, type ReapprovalDiff } from './grants';
+import { describeReapproval, grantAllows, makeGrant, reapprovalDiff, revokePermission, type Grant, type ReapprovalDiff } from './grants';
 import { emptyHealth, viewHealth, type HealthView, type LastError } from './health';
-import { isInstalledState, transition, type LifecycleAction, type PluginState, type TransitionEvent } from './lifecycle';
+import { TRANSITIONS, isInstalledState, transition, type LifecycleAction, type PluginState, type TransitionEvent } from './lifecycle';
 import { RECORD_KEY_PREFIX, RECORD_VERSION, parseRecord, recordKey, type PluginRecord } from './records';
 import * as errors from './registryErrors';
 import type { RegistryError } from './registryErrors';
@@ -62,6 +62,9 @@ export interface PluginInfo {
 export type RegistryResult =
   | { readonly ok: true; readonly state: PluginState; readonly event?: TransitionEvent; readonly warning?: string }
   | { readonly ok: false; readonly error: RegistryError };
+
+/** The plugin as a person is asked to approve it. */
+export type Review = { readonly ok: true; readonly plugin: LoadedPlugin; readonly needsReapproval?: ReapprovalDiff } | { readonly ok: false; readonly error: RegistryError };
 
 export type RunRefusalReason = 'unknown' | 'not-installed' | 'not-enabled' | 'error-state' | 'invalid' | 'needs-reapproval' | 'corrupt';
 
@@ -189,26 +192,34 @@ export class PluginRegistry {
 
   // ---- a person's actions ----------------------------------------------------------------------------
 
+  /**
+   * What a person is asked to approve before install: the plugin exactly as it is on disk now (its
+   * manifest's permissions and its fingerprint), or why it cannot be installed. Changes nothing.
+   */
+  reviewInstall(name: string): Review {
+    const corruptProblem = this.corrupt.get(name);
+    // A damaged record must be cleared by uninstall first, whatever the table says about its state.
+    if (corruptProblem !== undefined) return { ok: false, error: errors.corruptRecord(name, corruptProblem, 'install') };
+    const t = transition(name, this.stateOf(name), 'install');
+    if (!t.ok) return { ok: false, error: errors.refused(t.error) };
+    return this.freshCandidate(name);
+  }
+
   /** Installs with a person's approval. A denial installs nothing. */
   install(name: string, decision: InstallDecision): Promise<RegistryResult> {
     return this.serial(async () => {
       const from = this.stateOf(name);
-      const corruptProblem = this.corrupt.get(name);
-      // A damaged record must be cleared by uninstall first, whatever the table says about its state.
-      if (corruptProblem !== undefined) return { ok: false, error: errors.corruptRecord(name, corruptProblem, 'install') };
-      const t = transition(name, from, 'install');
-      if (!t.ok) return { ok: false, error: errors.refused(t.error) };
-      const fresh = this.loadForApproval(name, 'install', decision);
-      if (!fresh.ok) return fresh;
-      const granted = makeGrant(fresh.plugin, decision.permissions, this.clock());
-      if (!granted.ok) return { ok: false, error: errors.invalidDecision(name, granted.problem, 'install') };
+      const review = this.reviewInstall(name);
+      if (!review.ok) return review;
+      const approved = this.checkDecision(name, 'install', decision, review.plugin);
+      if (!approved.ok) return approved;
       const record: PluginRecord = {
         v: RECORD_VERSION,
         name,
-        state: t.to,
-        dir: fresh.plugin.dir,
-        version: fresh.plugin.manifest.version,
-        grant: granted.grant,
+        state: TRANSITIONS.install.to,
+        dir: review.plugin.dir,
+        version: review.plugin.manifest.version,
+        grant: approved.grant,
         health: emptyHealth(),
         updatedAt: this.clock(),
       };
@@ -263,23 +274,36 @@ export class PluginRegistry {
   }
 
   /**
+   * What a person is asked to re-approve: the plugin as it is on disk now and what changed since the
+   * current approval (no diff when the files are unchanged, e.g. to give back a revoked permission).
+   */
+  reviewReapproval(name: string): Review {
+    const corruptProblem = this.corrupt.get(name);
+    if (corruptProblem !== undefined) return { ok: false, error: errors.corruptRecord(name, corruptProblem, 'reapprove') };
+    const record = this.records.get(name);
+    if (!record?.grant) return { ok: false, error: errors.notInstalled(name, this.stateOf(name), 'reapprove') };
+    const fresh = this.freshCandidate(name);
+    if (!fresh.ok) return fresh;
+    const diff = reapprovalDiff(record.grant, fresh.plugin);
+    return diff ? { ok: true, plugin: fresh.plugin, needsReapproval: diff } : fresh;
+  }
+
+  /**
    * Replaces an installed plugin's grant with a new approval of the files as they are now (after they
    * changed, or to give back a revoked permission). The lifecycle state is unchanged.
    */
   reapprove(name: string, decision: InstallDecision): Promise<RegistryResult> {
     return this.serial(async () => {
-      const corruptProblem = this.corrupt.get(name);
-      if (corruptProblem !== undefined) return { ok: false, error: errors.corruptRecord(name, corruptProblem, 'reapprove') };
+      const review = this.reviewReapproval(name);
+      if (!review.ok) return review;
       const record = this.records.get(name);
-      if (!record?.grant) return { ok: false, error: errors.notInstalled(name, this.stateOf(name), 'reapprove') };
-      const fresh = this.loadForApproval(name, 'reapprove', decision);
-      if (!fresh.ok) return fresh;
-      const granted = makeGrant(fresh.plugin, decision.permissions, this.clock());
-      if (!granted.ok) return { ok: false, error: errors.invalidDecision(name, granted.problem, 'reapprove') };
-      const next: PluginRecord = { ...record, dir: fresh.plugin.dir, version: fresh.plugin.manifest.version, grant: granted.grant, updatedAt: this.clock() };
+      if (!record) return { ok: false, error: errors.notInstalled(name, this.stateOf(name), 'reapprove') };
+      const approved = this.checkDecision(name, 'reapprove', decision, review.plugin);
+      if (!approved.ok) return approved;
+      const next: PluginRecord = { ...record, dir: review.plugin.dir, version: review.plugin.manifest.version, grant: approved.grant, updatedAt: this.clock() };
       const written = await this.write(name, next, 'reapprove', record.state);
       if (!written.ok) return written;
-      this.emit({ type: 'grant', plugin: name, change: 'reapproved', granted: granted.grant.permissions, time: next.updatedAt });
+      this.emit({ type: 'grant', plugin: name, change: 'reapproved', granted: approved.grant.permissions, time: next.updatedAt });
       return { ok: true, state: record.state };
     });
   }
@@ -446,20 +470,27 @@ export class PluginRegistry {
     return { ok: true };
   }
 
-  /** The single usable candidate of that name, read afresh from disk and matched to what was reviewed. */
-  private loadForApproval(name: string, action: 'install' | 'reapprove', decision: InstallDecision): { ok: true; plugin: LoadedPlugin } | { ok: false; error: RegistryError } {
+  /** The single usable candidate of that name, read afresh from disk (never from the scan cache). */
+  private freshCandidate(name: string): Review {
     const candidates = this.scan().candidates.filter((c) => c.name === name);
     if (candidates.length === 0) return { ok: false, error: errors.unknownPlugin(name, this.folders) };
     const [candidate, ...others] = candidates;
     if (candidate === undefined || others.length > 0 || !isUsable(candidate)) {
       return { ok: false, error: errors.notInstallable(name, candidates.flatMap((c) => c.problems)) };
     }
-    if (!decision.approve) return { ok: false, error: errors.approvalDenied(name, action) };
     const fresh = this.loadFolder(candidate.dir);
     if (!fresh.ok) return { ok: false, error: errors.notInstallable(name, fresh.problems) };
-    if (decision.fingerprint !== undefined && decision.fingerprint !== fresh.value.fingerprint) {
+    return { ok: true, plugin: fresh.value };
+  }
+
+  /** The person's decision, checked against the files they reviewed, turned into a grant. */
+  private checkDecision(name: string, action: 'install' | 'reapprove', decision: InstallDecision, plugin: LoadedPlugin): { ok: true; grant: Grant } | { ok: false; error: RegistryError } {
+    if (!decision.approve) return { ok: false, error: errors.approvalDenied(name, action) };
+    if (decision.fingerprint !== undefined && decision.fingerprint !== plugin.fingerprint) {
       return { ok: false, error: errors.changedDuringReview(name, action) };
     }
-    return { ok: true, plugin: fresh.value };
+    const granted = makeGrant(plugin, decision.permissions, this.clock());
+    if (!granted.ok) return { ok: false, error: errors.invalidDecision(name, granted.problem, action) };
+    return { ok: true, grant: granted.grant };
   }
 }
