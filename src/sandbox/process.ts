@@ -10,7 +10,13 @@ import type { WorkerBoot, WorkerPost } from './worker';
 // stdout carries frames only: anything that would print there goes to stderr instead.
 console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
 
-const WORKER_ENTRY = path.join(__dirname, 'worker.js');
+/** The bundled worker; tests may name another (`--worker-entry`) to play a worker that breaks the protocol. */
+const WORKER_ENTRY = workerEntryFromArgv() ?? path.join(__dirname, 'worker.js');
+
+function workerEntryFromArgv(): string | undefined {
+  const i = process.argv.indexOf('--worker-entry');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
 const WATCHDOG_INTERVAL_MS = 50;
 /** Host → sandbox frames carry plugin sources (≤ 5 MB) and selections; bound them anyway. */
 const MAX_INBOUND_FRAME_BYTES = 256 * 1024 * 1024;

@@ -37,6 +37,8 @@ export interface Disposable {
 export interface PluginHostOptions {
   /** Absolute path of the sandbox bundle (dist/sandbox.js). */
   sandboxEntry: string;
+  /** Tests only: run this worker script instead of the bundled worker (protocol-abuse tests). */
+  workerEntry?: string;
   limits?: Limits;
   storage: PluginStorage;
   logger: PluginLogger;
@@ -315,6 +317,7 @@ export class PluginHost {
       try {
         this.sandbox = await SandboxProcess.start({
           entry: this.options.sandboxEntry,
+          ...(this.options.workerEntry ? { workerEntry: this.options.workerEntry } : {}),
           // The largest legitimate frame: a result at the output limit, JSON-escaped, plus the log allowance.
           maxFrameBytes: this.limits.maxOutputBytes * 6 + 8 * 1024 * 1024,
           onMessage: (m) => this.onSandboxMessage(m),

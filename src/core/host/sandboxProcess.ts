@@ -19,6 +19,8 @@ export interface SandboxExit {
 export interface SandboxProcessOptions {
   /** Absolute path of the sandbox bundle (dist/sandbox.js). */
   entry: string;
+  /** Tests only: a worker script to run instead of the bundled one (e.g. one that breaks the protocol). */
+  workerEntry?: string;
   /** Largest frame accepted from the sandbox; anything larger ends the process. */
   maxFrameBytes: number;
   onMessage(message: FromSandbox): void;
@@ -30,9 +32,10 @@ export interface SandboxProcessOptions {
 }
 
 /** Flag sets, most hardened first; the first one this runtime accepts is used. */
-function flagSets(entryDir: string): string[][] {
+function flagSets(entryDir: string, workerEntry: string | undefined): string[][] {
   const hardening = ['--disallow-code-generation-from-strings', '--max-old-space-size=256'];
-  const permission = ['--experimental-permission', `--allow-fs-read=${entryDir}${path.sep}*`, '--allow-worker'];
+  const readable = [entryDir, ...(workerEntry ? [path.dirname(workerEntry)] : [])];
+  const permission = ['--experimental-permission', `--allow-fs-read=${readable.map((d) => `${d}${path.sep}*`).join(',')}`, '--allow-worker'];
   return [[...hardening, ...permission], hardening, []];
 }
 
@@ -63,7 +66,7 @@ export class SandboxProcess {
    * when this runtime (e.g. Electron running as Node) rejects a flag before the handshake.
    */
   static async start(options: SandboxProcessOptions): Promise<SandboxProcess> {
-    const sets = flagSets(path.dirname(options.entry));
+    const sets = flagSets(path.dirname(options.entry), options.workerEntry);
     let lastError: Error | undefined;
     for (const flags of sets) {
       try {
@@ -81,7 +84,8 @@ export class SandboxProcess {
       // A minimal environment: the sandbox needs none of the user's variables (tokens live there).
       const env: NodeJS.ProcessEnv = { ELECTRON_RUN_AS_NODE: '1', NODE_OPTIONS: '' };
       if (process.platform === 'win32' && process.env['SystemRoot']) env['SystemRoot'] = process.env['SystemRoot'];
-      const child = spawn(process.execPath, [...flags, options.entry], {
+      const args = [...flags, options.entry, ...(options.workerEntry ? ['--worker-entry', options.workerEntry] : [])];
+      const child = spawn(process.execPath, args, {
         stdio: ['pipe', 'pipe', 'pipe'],
         env,
         windowsHide: true,
