@@ -13,7 +13,7 @@ import { loadPluginFolder } from '../core/manifest';
 import { isPermissionId, PERMISSION_IDS, type PermissionId } from '../core/permissions';
 import { MemoryStore, type KeyValueStore } from '../core/store';
 import { PluginStorage } from '../core/storage';
-import { registryCommandNames, runRegistryCommand } from './registryCommands';
+import { REGISTRY_USAGE, registryCommandNames, runRegistryCommand } from './registryCommands';
 
 export interface CliIo {
   stdout(s: string): void;
@@ -28,11 +28,7 @@ Usage:
   plugin-runtime validate <pluginDir>
   plugin-runtime run <pluginDir> [options]        run a plugin folder directly (grants from --grant)
   plugin-runtime info                             start the sandbox once and report how it is confined
-  plugin-runtime list     --plugins-dir D --state-file F [--json]
-  plugin-runtime install  <name> --plugins-dir D --state-file F [--approve]
-  plugin-runtime enable | disable | reenable <name> --plugins-dir D --state-file F
-  plugin-runtime uninstall <name> --plugins-dir D --state-file F [--keep-data]
-  plugin-runtime run <name> --plugins-dir D --state-file F [--input-file F] [--json]
+  plugin-runtime <registry command> ...           see below
 
 Options for run <pluginDir>:
   --hook transform           the hook to run (default: transform)
@@ -78,7 +74,7 @@ export async function main(argv: string[], io: CliIo = nodeIo()): Promise<number
   const [command, ...rest] = argv;
   try {
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-      io.stdout(USAGE);
+      io.stdout(`${USAGE}\n${REGISTRY_USAGE}`);
       return command === undefined ? 2 : 0;
     }
     if (command === 'validate') return validate(rest, io);
