@@ -374,10 +374,9 @@ export async function waitForWorkbench(page, { trust, timeout = 60_000 } = {}) {
 /** Opens the command palette (F1; Ctrl+P may belong to the browser) and waits for its input. */
 export async function openQuickInput(page, { timeout = 10_000 } = {}) {
   const input = page.locator('.quick-input-widget input');
-  // Focus the workbench first so F1 reaches it rather than a dialog or the page body.
-  if (!(await input.isVisible())) {
-    await page.keyboard.press('F1');
-  }
+  // An open palette is reused (its text is replaced by the caller). F1 also works with the focus in a
+  // webview: webviews forward key presses to the workbench.
+  if (!(await input.isVisible())) await page.keyboard.press('F1');
   await input.waitFor({ state: 'visible', timeout });
   return input;
 }
@@ -393,7 +392,8 @@ export async function runCommand(page, title, { timeout = 10_000 } = {}) {
   await pollUntil(async () => {
     if (!(await focused.count())) return false;
     const label = await focused.first().getAttribute('aria-label');
-    return label !== null && (label === title || label.startsWith(`${title},`) || label.startsWith(`${title} `));
+    // aria-label is the title, then ", <keybinding>" and ", similar commands" when present.
+    return label !== null && (label === title || label.startsWith(`${title},`));
   }, { timeout, what: `the command palette to focus "${title}"` });
   await input.press('Enter');
   await input.waitFor({ state: 'hidden', timeout });
@@ -411,14 +411,19 @@ export async function openFile(page, name, { timeout = 10_000 } = {}) {
   }, { timeout, what: `quick open to find "${name}"` });
   await input.press('Enter');
   await input.waitFor({ state: 'hidden', timeout });
-  const tab = page.locator('.tabs-container .tab.active');
-  await pollUntil(async () => ((await tab.getAttribute('aria-label')) ?? '').includes(name.split('/').pop()), {
+  const tab = page.locator('.editor-group-container.active .tabs-container .tab.active');
+  const base = name.split('/').pop();
+  // count() first: getAttribute() on a missing element would wait out Playwright's own timeout.
+  await pollUntil(async () => (await tab.count()) > 0 && ((await tab.first().getAttribute('aria-label')) ?? '').includes(base), {
     timeout,
     what: `the editor tab of "${name}"`,
   });
 }
 
-/** The visible text of the active editor (Monaco renders lines as DOM; non-breaking spaces become spaces). */
+/**
+ * The text of the active editor as rendered: Monaco renders only the lines in view, so this is the whole
+ * document only when it fits the window (1400×900: about 40 lines). Non-breaking spaces become spaces.
+ */
 export async function editorText(page) {
   const text = await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().innerText();
   return text.replace(/\u00a0/g, ' ');
