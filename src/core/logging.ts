@@ -22,25 +22,23 @@ export interface SecretPattern {
 
 const JWT_PART = /^eyJ[A-Za-z0-9_-]{5,}$/;
 
-/** In a dotted chain `a.b.c…`, the ranges of every `…eyJ<5+>.eyJ<5+>.<signature>` token. */
+/**
+ * In a dotted chain `a.b.c…`, the ranges of every `…eyJ<5+>.eyJ<5+>.<signature>` token. Candidates may
+ * overlap ("eyJa….eyJb….eyJc….sig"): all are returned and merged later, so no signature is left visible.
+ */
 function jwtRanges(chain: string): Array<readonly [number, number]> {
   const parts = chain.split('.');
   const ranges: Array<readonly [number, number]> = [];
   let offset = 0;
-  for (let i = 0; i < parts.length; ) {
+  for (let i = 0; i < parts.length; i++) {
     const head = parts[i]!;
     const payload = parts[i + 1];
     const signature = parts[i + 2];
     const start = head.indexOf('eyJ');
     if (start >= 0 && payload !== undefined && signature !== undefined && JWT_PART.test(head.slice(start)) && JWT_PART.test(payload)) {
-      const end = offset + head.length + 1 + payload.length + 1 + signature.length;
-      ranges.push([offset + start, end]);
-      offset = end + 1;
-      i += 3;
-    } else {
-      offset += head.length + 1;
-      i++;
+      ranges.push([offset + start, offset + head.length + 1 + payload.length + 1 + signature.length]);
     }
+    offset += head.length + 1;
   }
   return ranges;
 }
@@ -165,7 +163,7 @@ function findSecrets(text: string): Redaction[] {
   return merged;
 }
 
-/** Replaces every secret of a SECRET_PATTERNS shape with its label. */
+/** Replaces every secret of a SECRET_PATTERNS shape with its label (no stripping; see sanitizeLogText). */
 export function redactSecrets(text: string): string {
   let out = '';
   let at = 0;
@@ -176,68 +174,126 @@ export function redactSecrets(text: string): string {
   return out + text.slice(at);
 }
 
-// CSI (ESC [ or 8-bit CSI) … final byte; string commands OSC/DCS/SOS/PM/APC up to BEL or ST (or the end, when
-// unterminated); any other escape sequence (ESC, intermediates, final byte). ECMA-48 ranges.
-// eslint-disable-next-line no-control-regex
-const ESCAPE_SEQUENCE = /(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^]*?(?:\x07|\x1b\\|\x9c|$)|\x1b[ -/]*[0-~]/g;
-// Line breaks of every kind become a visible mark, so one entry can never look like several.
-const LINE_BREAK = /\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]/g;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\x00-\x08\x0e-\x1f\x7f-\x9f]/g;
-// Format characters (category Cf: bidi overrides and isolates U+202A–202E / U+2066–2069, marks, zero-width
-// spaces and joiners, BOM, soft hyphen, tag characters …) and the invisible Hangul fillers: all can disguise
-// what a line says.
-const INVISIBLE = /[\p{Cf}\u115f\u1160\u3164\uffa0]/gu;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-// Characters that secret tokens are made of: a run of them cut by the length guard may be a secret's prefix.
-const TOKEN_CHAR = /[A-Za-z0-9_\-.+/=]/;
-// Longer runs are blobs (a long JWT's header and claims, base64 data), not the start of a token worth hiding;
-// dropping them whole would leave an entry that shows nothing.
-const MAX_PARTIAL_TOKEN = 256;
+// One pass over everything that is removed or replaced, in priority order at each position:
+//  - escape sequences: CSI (ESC [ or 8-bit CSI) … final byte; string commands OSC/DCS/SOS/PM/APC up to BEL
+//    or ST, or to the end when unterminated; any other ESC, intermediates, final byte (ECMA-48 ranges);
+//  - line breaks of every kind (become "⏎", so one entry can never look like several); tabs (a space);
+//  - every other C0/C1 control and DEL;
+//  - format characters (category Cf: bidi overrides and isolates U+202A–202E / U+2066–2069, marks,
+//    zero-width spaces and joiners, BOM, soft hyphen, tag characters …) and the invisible Hangul fillers,
+//    which can disguise what a line says;
+//  - lone surrogates (become U+FFFD; with the u flag a character class only matches unpaired ones).
+const STRIPPED = new RegExp(
+  [
+    String.raw`(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]`,
+    String.raw`(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^]*?(?:\x07|\x1b\\|\x9c|$)`,
+    String.raw`\x1b[ -/]*[0-~]`,
+    String.raw`(?<br>\r\n|[\r\n\x0b\x0c\x85\u2028\u2029])`,
+    String.raw`(?<tab>\t)`,
+    String.raw`[\x00-\x08\x0e-\x1f\x7f-\x9f]`,
+    String.raw`[\p{Cf}\u115f\u1160\u3164\uffa0]`,
+    String.raw`(?<lone>[\ud800-\udfff])`,
+  ].join('|'),
+  'gu',
+);
 
 export const LINE_BREAK_MARK = '⏎';
 export const DEFAULT_MAX_LOG_CHARS = 2048;
 /** Anything longer than this many times maxChars is cut before any other work, so a huge entry stays cheap. */
 export const PREFIX_FACTOR = 4;
 const MIN_MAX_CHARS = 64; // room for the truncation marker and a readable start
+// Characters that secret tokens are made of: a run of them cut by the length guard may be a secret's prefix.
+const TOKEN_CHAR = /[A-Za-z0-9_\-.+/=]/;
+// Longer runs are blobs (a long JWT's header and claims, base64 data), not the start of a token worth hiding;
+// dropping them whole would leave an entry that shows nothing.
+const MAX_PARTIAL_TOKEN = 256;
 
-/** Removes terminal escape sequences, control and invisible characters; marks line breaks. */
+/** The stripped text, and for each of its UTF-16 units the index in the input it came from. */
+function stripWithOrigins(input: string): { text: string; origin: number[] } {
+  let text = '';
+  const origin: number[] = [];
+  const keep = (from: number, to: number) => {
+    text += input.slice(from, to);
+    for (let i = from; i < to; i++) origin.push(i);
+  };
+  let at = 0;
+  STRIPPED.lastIndex = 0;
+  for (let m = STRIPPED.exec(input); m !== null; m = STRIPPED.exec(input)) {
+    keep(at, m.index);
+    const replacement = m.groups?.['br'] ? LINE_BREAK_MARK : m.groups?.['tab'] ? ' ' : m.groups?.['lone'] ? '\ufffd' : '';
+    if (replacement) {
+      text += replacement;
+      origin.push(m.index);
+    }
+    at = m.index + m[0].length;
+  }
+  keep(at, input.length);
+  return { text, origin };
+}
+
+/** Removes terminal escape sequences, control and invisible characters; marks line breaks (no redaction). */
 export function stripControls(text: string): string {
-  return text
-    .replace(ESCAPE_SEQUENCE, '')
-    .replace(LINE_BREAK, LINE_BREAK_MARK)
-    .replace(/\t/g, ' ')
-    .replace(CONTROL, '')
-    .replace(INVISIBLE, '')
-    .replace(LONE_SURROGATE, '\ufffd');
+  return stripWithOrigins(text).text;
 }
 
 /**
- * Makes untrusted text safe to log, in this order: cut to PREFIX_FACTOR × maxChars (cheap on huge input);
- * redact secrets; strip escape sequences, control and invisible characters (line breaks become "⏎"); redact
- * secrets again — after stripping, so a secret split by an escape sequence is whole again and caught; then
- * truncate to at most maxChars characters including a "… [truncated N chars]" marker. The output never
- * contains a C0/C1 control character, a format (Cf) character or a lone surrogate.
+ * Makes untrusted text safe to log: cut to PREFIX_FACTOR × maxChars first (cheap on huge input); strip escape
+ * sequences, control and invisible characters (line breaks become "⏎"); redact secrets; truncate to at most
+ * maxChars characters including a "… [truncated N chars]" marker. The output never contains a C0/C1 control
+ * character, a format (Cf) character or a lone surrogate.
+ *
+ * Secrets are looked for in the stripped text — so a secret split by an escape sequence is whole again — and
+ * also in the text as it came, because stripping can eat a character next to an escape sequence ("\x1b[p" is a
+ * whole CSI sequence) and leave "assword=<secret>". What either view finds is redacted in the output.
  */
 export function sanitizeLogText(raw: string, maxChars: number = DEFAULT_MAX_LOG_CHARS): string {
   if (!Number.isInteger(maxChars) || maxChars < MIN_MAX_CHARS) throw new RangeError(`maxChars must be an integer of at least ${MIN_MAX_CHARS}`);
   const input = typeof raw === 'string' ? raw : String(raw);
   const cutAt = maxChars * PREFIX_FACTOR;
   let dropped = Math.max(0, input.length - cutAt);
-  // Redacted before stripping as well: stripping an escape sequence eats the character after it, which could
-  // be the first letter of "password=" or "Bearer" and leave the secret behind it unrecognisable.
-  let text = stripControls(redactSecrets(dropped > 0 ? input.slice(0, cutAt) : input));
+  const prefix = dropped > 0 ? input.slice(0, cutAt) : input;
+  const { text: stripped, origin } = stripWithOrigins(prefix);
+
+  let visible = stripped.length;
   if (dropped > 0) {
     // The cut may have split a token in two; its first half would no longer match its pattern, so drop it.
     // (A scan, not a /…+$/ regex: that would be quadratic on text with long runs.)
-    let start = text.length;
-    while (start > 0 && text.length - start <= MAX_PARTIAL_TOKEN && TOKEN_CHAR.test(text[start - 1]!)) start--;
-    if (text.length - start <= MAX_PARTIAL_TOKEN) {
-      dropped += text.length - start;
-      text = text.slice(0, start);
+    let start = visible;
+    while (start > 0 && visible - start <= MAX_PARTIAL_TOKEN && TOKEN_CHAR.test(stripped[start - 1]!)) start--;
+    if (visible - start <= MAX_PARTIAL_TOKEN) {
+      dropped += visible - start;
+      visible = start;
     }
   }
-  text = redactSecrets(text);
+
+  // Both views' secrets as ranges of the input, merged.
+  const ranges = [
+    ...findSecrets(prefix),
+    ...findSecrets(stripped).map((r) => ({ start: origin[r.start]!, end: origin[r.end - 1]! + 1, label: r.label })),
+  ].sort((a, b) => a.start - b.start || b.end - a.end);
+  const merged: Redaction[] = [];
+  for (const r of ranges) {
+    const last = merged[merged.length - 1];
+    if (last && r.start < last.end) last.end = Math.max(last.end, r.end);
+    else merged.push({ ...r });
+  }
+
+  // The stripped text with every character that came from a secret range replaced by that range's label, once.
+  let text = '';
+  let r = 0;
+  let labelled = -1;
+  for (let i = 0; i < visible; i++) {
+    const o = origin[i]!;
+    while (r < merged.length && merged[r]!.end <= o) r++;
+    const range = merged[r];
+    if (range && range.start <= o) {
+      if (labelled !== r) text += range.label;
+      labelled = r;
+    } else {
+      text += stripped[i];
+    }
+  }
+
   if (text.length <= maxChars && dropped === 0) return text;
   // Room for the marker, sized for the largest count it could show.
   const room = maxChars - truncationMarker(text.length + dropped).length;
