@@ -129,6 +129,8 @@ function onWorkerMessage(slot: Slot, m: WorkerPost): void {
     end(slot, 'terminate');
     return;
   }
+  // Usage goes first, so the host has it when the result settles the invocation.
+  if (m.finished && m.usage) send({ kind: 'usage', plugin, generation, requestId: m.requestId, heapUsedBytes: m.usage.heapUsedBytes, offHeapBytes: m.usage.offHeapBytes });
   for (const message of messages) {
     if (isResultTooLarge(message, slot.limits.maxOutputBytes)) {
       send({ kind: 'limit', plugin, generation, requestId: m.requestId, limit: 'output-too-large', detail: 'the output exceeds the limit' });

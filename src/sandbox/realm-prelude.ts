@@ -445,6 +445,9 @@
       memoryExceeded(): boolean {
         return memoryExceeded;
       },
+      offHeapCharged(): number {
+        return offHeapCharged;
+      },
       recordLoadError(e: unknown): void {
         loadFailure = `while loading the plugin: ${describeThrown(e)}`;
       },

@@ -1,6 +1,7 @@
 // The worker entry point: one per plugin, inside the sandbox process. It builds a fresh de-privileged realm
 // per invocation (prepared ahead of time), pumps the string-only bridge, and reports realm-level limits.
 import { parentPort, workerData } from 'node:worker_threads';
+import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 
 declare const __REALM_PRELUDE__: string;
@@ -25,8 +26,16 @@ export interface WorkerBoot {
 /** worker → sandbox process. `payload` is the realm's outbox: a JSON array string, unparsed here. */
 export type WorkerPost =
   | { t: 'ready' }
-  | { t: 'out'; requestId: number; payload: string; finished: boolean }
+  | { t: 'out'; requestId: number; payload: string; finished: boolean; usage?: RealmUsage }
   | { t: 'limit'; requestId: number; limit: 'memory' | 'output-too-large' | 'protocol-violation'; detail: string };
+
+/** What one invocation used, reported with its last message (for `plugin-runtime run --report`). */
+export interface RealmUsage {
+  /** V8 heap in use in this worker when the invocation ended (the realm's garbage included). */
+  heapUsedBytes: number;
+  /** ArrayBuffer/typed-array bytes the invocation allocated (what the realm cap counts). */
+  offHeapBytes: number;
+}
 
 /** The realm's functions, as returned by the prelude's setup(); all take and return primitives. */
 interface Realm {
@@ -35,6 +44,7 @@ interface Realm {
   drain(): unknown;
   finished(): unknown;
   memoryExceeded(): unknown;
+  offHeapCharged(): unknown;
   recordLoadError(e: unknown): void;
 }
 
@@ -77,6 +87,7 @@ function prepareRealm(): Realm {
     drain: fns['drain'] as Realm['drain'],
     finished: fns['finished'] as Realm['finished'],
     memoryExceeded: fns['memoryExceeded'] as Realm['memoryExceeded'],
+    offHeapCharged: fns['offHeapCharged'] as Realm['offHeapCharged'],
     recordLoadError: fns['recordLoadError'] as Realm['recordLoadError'],
   };
   if (pluginScript === undefined) {
@@ -126,7 +137,13 @@ function pump(): void {
     retire();
     return;
   }
-  if (payload !== '[]' || finished) post({ t: 'out', requestId, payload, finished });
+  if (finished) {
+    const charged = realm.offHeapCharged();
+    const usage: RealmUsage = { heapUsedBytes: v8.getHeapStatistics().used_heap_size, offHeapBytes: typeof charged === 'number' ? charged : 0 };
+    post({ t: 'out', requestId, payload, finished, usage });
+  } else if (payload !== '[]') {
+    post({ t: 'out', requestId, payload, finished });
+  }
   if (finished) retire();
 }
 

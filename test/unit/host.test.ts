@@ -162,6 +162,18 @@ describe('PluginHost', function () {
     assert.notEqual(t.host.status().sandbox!.pid, pid);
   });
 
+  it('reports what an invocation used: heap, off-heap bytes charged, output bytes, log entries', async () => {
+    t = makeHost();
+    const p = writePlugin('uses-some', 'module.exports = { transform(i, api) { api.log("a"); api.log("b"); const buf = new Uint8Array(4096); return "é" + buf.length; } };');
+    const r = await t.host.invoke(p, 'transform', input(''));
+    assert.equal(r.ok, true);
+    assert.ok(r.usage, 'usage reported');
+    assert.equal(r.usage.offHeapBytes, 4096);
+    assert.equal(r.usage.outputBytes, 6);
+    assert.equal(r.usage.logEntries, 2);
+    assert.ok(r.usage.heapUsedBytes > 0);
+  });
+
   it('runs the sandbox process under Node\'s permission model and without code generation from strings', async () => {
     t = makeHost();
     const p = writePlugin('probe', 'module.exports = { transform: (i) => i.text };');

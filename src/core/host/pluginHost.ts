@@ -20,9 +20,21 @@ export interface TransformInput {
   fileName: string;
 }
 
+/** What an invocation used, as the sandbox measured it (absent when the worker did not report). */
+export interface InvocationUsage {
+  /** V8 heap in use in the plugin's worker when the invocation ended. */
+  heapUsedBytes: number;
+  /** ArrayBuffer/typed-array bytes allocated by the invocation (what the realm's cap counts). */
+  offHeapBytes: number;
+  /** UTF-8 bytes of the output. */
+  outputBytes?: number;
+  /** Log entries the plugin wrote (before rate limiting). */
+  logEntries: number;
+}
+
 export type InvokeOutcome =
-  | { ok: true; output: string; durationMs: number }
-  | { ok: false; failure: PluginFailure; durationMs: number };
+  | { ok: true; output: string; durationMs: number; usage?: InvocationUsage }
+  | { ok: false; failure: PluginFailure; durationMs: number; usage?: InvocationUsage };
 
 /** Every invocation's outcome, plus failures that no invocation was waiting for (a stray message). */
 export interface OutcomeEvent {
@@ -73,6 +85,8 @@ interface Active extends Pending {
   callIds: Set<number>;
   /** The permission of the last API call this invocation was denied, if any. */
   denied: PermissionId | 'unknown' | undefined;
+  logEntries: number;
+  usage: { heapUsedBytes: number; offHeapBytes: number } | undefined;
 }
 
 interface Slot {
@@ -198,6 +212,8 @@ export class PluginHost {
       generation: slot.generation,
       callIds: new Set(),
       denied: undefined,
+      logEntries: 0,
+      usage: undefined,
       timer: setTimeout(() => this.onTimeout(slot, active), this.limits.timeoutMs),
     };
     slot.current = active;
@@ -271,7 +287,13 @@ export class PluginHost {
     clearTimeout(active.timer);
     slot.current = undefined;
     const durationMs = this.now() - active.queuedAt;
-    const outcome: InvokeOutcome = result.ok ? { ok: true, output: result.output, durationMs } : { ok: false, failure: result.failure, durationMs };
+    const usage: InvocationUsage | undefined = active.usage && {
+      ...active.usage,
+      logEntries: active.logEntries,
+      ...(result.ok ? { outputBytes: Buffer.byteLength(result.output, 'utf8') } : {}),
+    };
+    const base = usage ? { durationMs, usage } : { durationMs };
+    const outcome: InvokeOutcome = result.ok ? { ok: true, output: result.output, ...base } : { ok: false, failure: result.failure, ...base };
     if (!outcome.ok) {
       const f = outcome.failure;
       this.options.logger.runtime(slot.name, 'error', `failed (${f.kind}): ${f.message}${f.detail ? ` ${f.detail}` : ''}`);
@@ -383,6 +405,9 @@ export class PluginHost {
         return;
       case 'worker':
         this.onWorkerMessage(slot, m.message);
+        return;
+      case 'usage':
+        if (slot.current && slot.current.requestId === m.requestId) slot.current.usage = { heapUsedBytes: m.heapUsedBytes, offHeapBytes: m.offHeapBytes };
         return;
       case 'limit': {
         const active = slot.current;
@@ -506,6 +531,7 @@ export class PluginHost {
     try {
       switch (method) {
         case 'log':
+          active.logEntries += 1;
           this.options.logger.plugin(name, args[0]);
           return; // fire-and-forget: api.log returns nothing to the plugin
         case 'storage.get':

@@ -123,6 +123,15 @@ export const FromSandbox = z.discriminatedUnion('kind', [
     limit: z.enum(['memory', 'output-too-large', 'protocol-violation']),
     detail: z.string().max(1000),
   }).strict(),
+  /** What the invocation that just ended used; sent after its last message. Informational only. */
+  z.object({
+    kind: z.literal('usage'),
+    plugin: PluginName,
+    generation: Generation,
+    requestId: RequestId,
+    heapUsedBytes: z.number().nonnegative(),
+    offHeapBytes: z.number().nonnegative(),
+  }).strict(),
   /** The plugin's worker ended; `terminated` is the answer to our own `terminate`. */
   z.object({ kind: z.literal('worker-exit'), plugin: PluginName, generation: Generation, reason: WorkerExitReason, detail: z.string().max(1000) }).strict(),
 ]);
