@@ -58,7 +58,7 @@ const pair = (names: string) => new RegExp(String.raw`(?<keep>(?:${names})["']?\
  * own pattern. Prefixed token shapes match even inside longer words: redacting a little too much is cheaper
  * than missing a token glued to other text.
  */
-export const SECRET_PATTERNS: readonly SecretPattern[] = Object.freeze([
+const PATTERNS: SecretPattern[] = [
   {
     id: 'private-key',
     description: 'PEM private key block (RSA, EC, OPENSSH, ENCRYPTED, PGP …); an unterminated block is redacted to the end of the text',
@@ -128,7 +128,9 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = Object.freeze([
     regex: pair(String.raw`password|passwd|pwd|client[_-]?secret|secret|token|api[_-]?key|access[_-]?key`),
     label: '[REDACTED]',
   },
-]);
+];
+/** The secret shapes redacted from every entry (see PATTERNS), frozen: tests and docs enumerate this list. */
+export const SECRET_PATTERNS: readonly SecretPattern[] = Object.freeze(PATTERNS.map((p) => Object.freeze(p)));
 
 interface Redaction {
   start: number;
