@@ -11,6 +11,7 @@ export const ERROR_KINDS = [
   'worker-crashed',
   'invalid-manifest',
   'plugin-disabled',
+  'input-too-large',
 ] as const;
 
 export type ErrorKind = (typeof ERROR_KINDS)[number];
@@ -24,7 +25,7 @@ export interface PluginFailure {
 }
 
 /** The one fixed message per kind. Tests assert these exactly. */
-export function failureMessage(kind: ErrorKind, limits?: { timeoutMs?: number; maxOutputBytes?: number }): string {
+export function failureMessage(kind: ErrorKind, limits?: { timeoutMs?: number; maxOutputBytes?: number; maxInputBytes?: number }): string {
   switch (kind) {
     case 'timeout':
       return `The plugin did not finish within ${limits?.timeoutMs ?? 200} ms and was stopped.`;
@@ -46,10 +47,12 @@ export function failureMessage(kind: ErrorKind, limits?: { timeoutMs?: number; m
       return 'The plugin is invalid and cannot be run.';
     case 'plugin-disabled':
       return 'The plugin is not enabled.';
+    case 'input-too-large':
+      return `The text is larger than the ${formatBytes(limits?.maxInputBytes ?? 8 * 1024 * 1024)} a plugin may receive; nothing was run. Select a smaller part.`;
   }
 }
 
-export function makeFailure(kind: ErrorKind, detail?: string, limits?: { timeoutMs?: number; maxOutputBytes?: number }): PluginFailure {
+export function makeFailure(kind: ErrorKind, detail?: string, limits?: { timeoutMs?: number; maxOutputBytes?: number; maxInputBytes?: number }): PluginFailure {
   return detail === undefined ? { kind, message: failureMessage(kind, limits) } : { kind, message: failureMessage(kind, limits), detail };
 }
 

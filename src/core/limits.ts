@@ -10,6 +10,8 @@ export interface Limits {
   readonly maxOffHeapMb: number;
   /** Serialized size of one response. */
   readonly maxOutputBytes: number;
+  /** UTF-8 size of the text handed to a plugin; larger input is refused before anything runs. */
+  readonly maxInputBytes: number;
   /** Plugin log entries per minute per plugin. */
   readonly logEntriesPerMinute: number;
   /** Consecutive failures before the plugin is switched off (ERROR). */
@@ -27,6 +29,7 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxHeapMb: 64,
   maxOffHeapMb: 64,
   maxOutputBytes: 1024 * 1024,
+  maxInputBytes: 8 * 1024 * 1024,
   logEntriesPerMinute: 100,
   failureThreshold: 5,
   idleReapMs: 5 * 60 * 1000,
@@ -40,6 +43,7 @@ export const LIMIT_BOUNDS = {
   maxHeapMb: { min: 16, max: 4096 },
   maxOffHeapMb: { min: 1, max: 4096 },
   maxOutputBytes: { min: 1024, max: 64 * 1024 * 1024 },
+  maxInputBytes: { min: 1024, max: 128 * 1024 * 1024 },
   logEntriesPerMinute: { min: 1, max: 10_000 },
   failureThreshold: { min: 1, max: 1000 },
   idleReapMs: { min: 1000, max: 24 * 60 * 60 * 1000 },
@@ -55,6 +59,7 @@ export const LimitsOverrideSchema = z
     maxHeapMb: bounded(LIMIT_BOUNDS.maxHeapMb),
     maxOffHeapMb: bounded(LIMIT_BOUNDS.maxOffHeapMb),
     maxOutputBytes: bounded(LIMIT_BOUNDS.maxOutputBytes),
+    maxInputBytes: bounded(LIMIT_BOUNDS.maxInputBytes),
     logEntriesPerMinute: bounded(LIMIT_BOUNDS.logEntriesPerMinute),
     failureThreshold: bounded(LIMIT_BOUNDS.failureThreshold),
     idleReapMs: bounded(LIMIT_BOUNDS.idleReapMs),

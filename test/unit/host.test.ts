@@ -93,6 +93,15 @@ describe('PluginHost', function () {
     assert.equal((await t.host.invoke(p, 'transform', input('b:3'))).ok, true, 'the plugin keeps working after a refused output');
   });
 
+  it('refuses input over the limit before anything runs, as input-too-large', async () => {
+    t = makeHost({ limits: { maxInputBytes: 1024 } });
+    const p = writePlugin('echo-big', 'module.exports = { transform: (i) => i.text };');
+    const r = await t.host.invoke(p, 'transform', input('é'.repeat(513)));
+    assert.deepEqual(pick(r), { ok: false, kind: 'input-too-large', message: failureMessage('input-too-large', { maxInputBytes: 1024 }) });
+    assert.equal(t.host.status().sandbox, undefined, 'the sandbox was not even started');
+    assert.equal((await t.host.invoke(p, 'transform', input('é'.repeat(512)))).ok, true);
+  });
+
   it('refuses output that is neither a string nor { text: string }', async () => {
     t = makeHost();
     for (const [name, expr, detail] of [

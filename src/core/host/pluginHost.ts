@@ -1,7 +1,7 @@
 // PluginHost: the trust boundary. It runs in the extension host, starts the sandbox process, dispatches
 // invocations one at a time per plugin, validates every message that comes back, enforces the time and
 // output limits, answers plugin API calls after a capability check, and reports every outcome.
-import { makeFailure, type PluginFailure } from '../errors';
+import { formatBytes, makeFailure, type PluginFailure } from '../errors';
 import { DEFAULT_LIMITS, type Limits } from '../limits';
 import type { PluginLogger } from '../logging';
 import { sanitizeLogText } from '../logging';
@@ -128,6 +128,13 @@ export class PluginHost {
       throw new TypeError('invoke: input must be { text, languageId, fileName } strings');
     }
     if (this.disposed) return Promise.resolve({ ok: false, failure: makeFailure('worker-crashed', 'The plugin host was shut down.'), durationMs: 0 });
+    // Refused here, before the sandbox would have to hold it: a whole large document is not the plugin's fault.
+    const inputBytes = Buffer.byteLength(input.text, 'utf8');
+    if (inputBytes > this.limits.maxInputBytes) {
+      const outcome: InvokeOutcome = { ok: false, failure: makeFailure('input-too-large', `It is ${formatBytes(inputBytes)}.`, this.limits), durationMs: 0 };
+      this.emit(plugin.manifest.name, outcome);
+      return Promise.resolve(outcome);
+    }
     const slot = this.slotFor(plugin.manifest.name);
     return new Promise<InvokeOutcome>((resolve) => {
       this.nextRequestId += 1;

@@ -29,6 +29,8 @@ export const COUNTS_AS_FAILURE: { readonly [K in ErrorKind]: boolean } = {
   'permission-denied': false,
   'plugin-disabled': false,
   'invalid-manifest': false,
+  // Refused by the host before the plugin ran: the text was too large, not the plugin at fault.
+  'input-too-large': false,
 };
 
 export interface PolicyVerdict {
