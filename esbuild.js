@@ -58,6 +58,20 @@ async function buildPrelude() {
   return result.code;
 }
 
+/** schemas/plugin.schema.json, generated from the zod manifest schema (bundled in memory and run); written only when it changed. */
+async function writeManifestSchema() {
+  const fs = require('fs');
+  const out = await esbuild.build({ ...common, entryPoints: ['src/core/manifestJsonSchema.ts'], write: false, sourcemap: false, minify: false });
+  const mod = { exports: {} };
+  new Function('module', 'exports', 'require', out.outputFiles[0].text)(mod, mod.exports, require);
+  const file = mod.exports.MANIFEST_JSON_SCHEMA_PATH;
+  const text = mod.exports.manifestJsonSchemaText();
+  if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+  }
+}
+
 async function main() {
   const prelude = await buildPrelude();
   const builds = [
@@ -83,6 +97,7 @@ async function main() {
     const results = await Promise.allSettled(builds.map((b) => esbuild.build(b)));
     const failed = results.filter((r) => r.status === 'rejected');
     if (failed.length > 0) throw new Error(failed.map((r) => r.reason.message).join('\n'));
+    await writeManifestSchema();
   }
 }
 
