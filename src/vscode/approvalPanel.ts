@@ -40,6 +40,11 @@ export function interpretMessage(
   raw: unknown,
   review: { readonly reviewId: string; readonly plugin: LoadedPlugin },
 ): { readonly kind: 'ready' } | { readonly kind: 'decision'; readonly decision: ApprovalDecision } | { readonly kind: 'rejected'; readonly why: string } {
+  // A posted message is structured-cloned JSON: a plain object. Anything else (a prototype carrying fields) is
+  // not something the page can send, so it is refused before zod reads inherited properties.
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || Object.getPrototypeOf(raw) !== Object.prototype) {
+    return { kind: 'rejected', why: 'not a plain object' };
+  }
   const parsed = WebviewToHost.safeParse(raw);
   if (!parsed.success) return { kind: 'rejected', why: `malformed message (${parsed.error.issues[0]?.message ?? 'invalid'})` };
   const msg = parsed.data;

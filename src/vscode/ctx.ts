@@ -13,6 +13,7 @@ import { PluginRegistry, type RegistryChange } from '../core/registry/registry';
 import { PluginStorage } from '../core/storage';
 import type { KeyValueStore } from '../core/store';
 import { ApprovalPanels, type Approver } from './approvalPanel';
+import { MementoStore, RuntimeStore } from './mementoStore';
 import { OutputLog } from './outputLog';
 import { SECTION, WORKSPACE_PLUGIN_FOLDER, pluginFolders, readLimits } from './settings';
 
@@ -63,11 +64,13 @@ export class Ctx implements vscode.Disposable {
   readonly onDidChange = this.changeEmitter.event;
   private current: Runtime | undefined;
   private shownWarnings = '';
+  private readonly store: KeyValueStore;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.log = new OutputLog();
     this.approvals = new ApprovalPanels(context.extensionUri, this.log.channel);
     this.approver = this.approvals;
+    this.store = new MementoStore(context.globalState);
     this.managedFolder = path.join(context.globalStorageUri.fsPath, 'plugins');
     this.stagingFolder = path.join(context.globalStorageUri.fsPath, 'staging');
     this.disposables.push(
@@ -151,9 +154,9 @@ export class Ctx implements vscode.Disposable {
   private build(): Runtime {
     const { folders, limits, key } = this.inputs();
     fs.mkdirSync(this.managedFolder, { recursive: true });
-    // globalState is a vscode.Memento, which is the core's KeyValueStore as it is: registry records and plugin
-    // storage survive restarts and are shared by every window.
-    const store: KeyValueStore = this.context.globalState;
+    // globalState: registry records and plugin storage survive restarts. One store for the extension's lifetime,
+    // shared by every runtime built, so its write queue is never split.
+    const store = new RuntimeStore(this.store);
     const storage = new PluginStorage(store);
     const logger = new PluginLogger({ sink: this.log, limiter: new LogLimiter({ limit: limits.logEntriesPerMinute }) });
     const registry = new PluginRegistry({ store, folders, limits, storage });
@@ -172,7 +175,7 @@ export class Ctx implements vscode.Disposable {
       folders,
       limits,
       key,
-      disposables: [changes, { dispose: () => logger.flush() }],
+      disposables: [changes, { dispose: () => logger.flush() }, { dispose: () => store.retire() }],
     };
   }
 
