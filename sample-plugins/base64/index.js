@@ -107,7 +107,7 @@ module.exports = {
       api.log(`decoded ${text.length} Base64 characters`);
       return decoded;
     }
-    api.log(`encoded ${text.length} characters`);
+    api.log(`encoded ${[...text].length} characters`);
     return base64Encode(utf8Encode(text));
   },
 };
