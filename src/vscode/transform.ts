@@ -160,9 +160,10 @@ async function notifyFailure(ctx: Ctx, plugin: LoadedPlugin, failure: PluginFail
   const switchedOff = ctx.registry.stateOf(name) === 'ERROR';
   const info = ctx.registry.list().find((i) => i.name === name);
   const tail = switchedOff
-    ? ` It was switched off after ${info?.health.consecutiveFailures ?? 'repeated'} consecutive failures; re-enable it once it is fixed.`
-    : ' Nothing was changed.';
-  const message = `${plugin.manifest.displayName} failed: ${formatFailure(failure)}${tail}`;
+    ? `It was switched off after ${info?.health.consecutiveFailures ?? 'repeated'} consecutive failures; re-enable it once it is fixed.`
+    : 'Nothing was changed.';
+  const line = formatFailure(failure);
+  const message = `${plugin.manifest.displayName} failed: ${line}${/[.!?]$/.test(line) ? '' : '.'} ${tail}`;
   const buttons = switchedOff ? ['Show Logs', 'Re-enable'] : ['Show Logs'];
   void vscode.window.showErrorMessage(message, ...buttons).then((choice) => followUp(name, choice));
 }
