@@ -24,6 +24,8 @@ export interface BenchConfig {
   attackRounds: number;
   /** One uncounted round of attacks first, so the host's RSS baseline is taken in its steady state. */
   attackWarmUp: boolean;
+  /** Heap bombs under the real 200 ms limit, each followed by a well-behaved plugin's calls (up to 20 s). */
+  collateralProbes: number;
   realmRounds: number;
   realmIterations: number;
 }
@@ -35,14 +37,15 @@ export const CONFIGS: Record<BenchMode, BenchConfig> = {
     calls: { '100B': 200, '10KB': 150, '1MB': 16 },
     throughputRounds: 5,
     throughputMs: 1500,
-    coldRounds: 5,
-    coldPerRound: 2,
+    coldRounds: 7,
+    coldPerRound: 3,
     timeoutRounds: 5,
-    timeoutPerRound: 6,
+    timeoutPerRound: 8,
     memoryRounds: 3,
     memoryPlugins: 8,
     attackRounds: 4,
     attackWarmUp: true,
+    collateralProbes: 2,
     realmRounds: 5,
     realmIterations: 300,
   },
@@ -59,7 +62,8 @@ export const CONFIGS: Record<BenchMode, BenchConfig> = {
     memoryRounds: 1,
     memoryPlugins: 3,
     attackRounds: 1,
-    attackWarmUp: true,
+    attackWarmUp: false,
+    collateralProbes: 0,
     realmRounds: 2,
     realmIterations: 100,
   },
@@ -77,6 +81,7 @@ export const CONFIGS: Record<BenchMode, BenchConfig> = {
     memoryPlugins: 2,
     attackRounds: 1,
     attackWarmUp: false,
+    collateralProbes: 0,
     realmRounds: 1,
     realmIterations: 10,
   },

@@ -84,6 +84,7 @@ export function renderMarkdown(res: BenchResults): string {
   if (f.firstInvocation || f.timeout) {
     out.push('## First invocation and the time limit');
     out.push('');
+    if (f.firstInvocation) out.push(`Phases: dist/sandbox.js driven directly with the host's flags (\`${f.firstInvocation.sandboxFlags.join(' ')}\`).`, '');
     out.push(header(['Figure', 'p50 ms', 'spread', 'p99 ms', 'max ms', 'n']));
     const line = (label: string, s: Summary) => row([label, fmt(s.median), spread(s), fmt(s.p99), fmt(s.max), s.n]);
     if (f.firstInvocation) {
@@ -92,12 +93,20 @@ export function renderMarkdown(res: BenchResults): string {
       out.push(line('  floor: bare Node child spawn → first frame', fi.floorProcessStart));
       out.push(line('first invocation of a further plugin', fi.furtherPlugin));
       out.push(line('  floor: bare worker start → first round trip', fi.floorWorkerStart));
+      const ph = fi.phases;
+      out.push(line('  phase: sandbox spawn → ready', ph.spawnToReady));
+      out.push(line('  phase: load → worker loaded (first plugin)', ph.firstLoad));
+      out.push(line('  phase: first call on the loaded worker', ph.firstCall));
+      out.push(line('  phase: load → worker loaded (further plugin)', ph.furtherLoad));
+      out.push(line('  phase: further plugin’s first call', ph.furtherCall));
     }
     if (f.timeout) {
       const t = f.timeout;
       out.push(line(`looping plugin: invoke → rejection (limit ${t.timeoutMs} ms)`, t.rejection));
       out.push(line('  of which past the limit', t.overshoot));
+      out.push(line('  floor: bare spinning worker, 200 ms timer, terminate()', t.floorRejection));
       out.push(line('rejection → same plugin’s next call succeeded', t.nextCallAfterRejection));
+      out.push(line('  floor: new bare worker → first round trip', t.floorRecovery));
     }
     out.push('');
   }
@@ -122,6 +131,17 @@ export function renderMarkdown(res: BenchResults): string {
       out.push(header(['Attack', 'stopped as', 'invoke → failure p50 ms', 'max ms']));
       for (const [name, r] of Object.entries(a.attacks)) out.push(row([name, r.kinds.join(', '), fmt(r.failure.median), fmt(r.failure.max)]));
       out.push('');
+      if (a.underRealLimit) {
+        out.push('');
+        out.push('The heap bomb under the real 200 ms limit, then a well-behaved plugin called every 50 ms:');
+        out.push('');
+        out.push(header(['Probe', 'bomb stopped as', 'after ms', 'good calls', 'good calls failed', 'sandbox replaced after ms']));
+        a.underRealLimit.forEach((p, i) => {
+          const failed = Object.entries(p.goodFailures).map(([k, n]) => `${n} ${k}`).join(', ') || 'none';
+          out.push(row([i + 1, p.bombFailedAs, fmt(p.bombMs), p.goodCalls, failed, p.sandboxReplacedAfterMs === null ? `not within ${fmt(p.probeMs)}` : fmt(p.sandboxReplacedAfterMs)]));
+        });
+        out.push('');
+      }
       out.push(`Host RSS after GC across the attack rounds: ${a.hostRssMb.map((x) => fmt(x)).join(' → ')} MB (growth ${fmt(a.hostGrowthMb, 'MB')}); a well-behaved plugin's next call after each attack: p50 ${fmt(a.recovery.median, 'ms')}, max ${fmt(a.recovery.max, 'ms')}; sandbox restarts: ${a.sandboxRestarts}.`);
     }
     out.push('');

@@ -49,6 +49,23 @@ export interface AttackResults {
   /** The next call of a well-behaved plugin after each attack: recovery, including any process restart. */
   recovery: Summary;
   sandboxRestarts: number;
+  /**
+   * The heap bomb under the real 200 ms limit, then a well-behaved plugin called every 50 ms: does the
+   * stopped bomb keep hurting others? (The time limit rejects it, but terminate() may not end its worker.)
+   */
+  underRealLimit: CollateralProbe[] | null;
+}
+
+export interface CollateralProbe {
+  /** How the heap bomb's own invocation ended, and when. */
+  bombFailedAs: string;
+  bombMs: number;
+  /** The well-behaved plugin's calls until the sandbox process was replaced (or the probe gave up). */
+  goodCalls: number;
+  goodFailures: Record<string, number>;
+  /** When the sandbox process was replaced, counted from the bomb's rejection; null if not within the probe. */
+  sandboxReplacedAfterMs: number | null;
+  probeMs: number;
 }
 
 /** A GC on demand, without starting Node with --expose-gc. */
@@ -178,8 +195,9 @@ function slope(ys: number[]): number {
 
 export async function measureAttacks(config: BenchConfig, pool: HostPool, plugins: BenchPlugins, log: (line: string) => void): Promise<AttackResults> {
   const gc = gcFunction();
-  // The heap bomb takes the whole sandbox process down (fatal OOM); allocating 512 MB first takes a while.
-  const host = pool.create({ timeoutMs: 10_000 });
+  // The heap bomb takes the whole sandbox process down (fatal OOM), after seconds of GC on a busy machine;
+  // a long limit lets it get there instead of being stopped by the timer.
+  const host = pool.create({ timeoutMs: 30_000 });
   const good = plugins.write('bench-after-attack', ECHO_SOURCE);
   const attackers = Object.fromEntries((Object.keys(ATTACK_SOURCES) as AttackName[]).map((name) => [name, plugins.write(`bench-${name}`, ATTACK_SOURCES[name])])) as Record<AttackName, LoadedPlugin>;
   const input = inputOf(textOfSize(100));
@@ -222,6 +240,11 @@ export async function measureAttacks(config: BenchConfig, pool: HostPool, plugin
   } finally {
     await pool.dispose(host);
   }
+  const underRealLimit: CollateralProbe[] | null = config.collateralProbes > 0 ? [] : null;
+  for (let i = 0; i < config.collateralProbes; i++) {
+    underRealLimit!.push(await probeCollateral(pool, attackers['heap-bomb'], good));
+    log(`  heap bomb under the real limit: probe ${i + 1}/${config.collateralProbes} done`);
+  }
   return {
     hostRssMb: rss.map((x) => round(x, 1)),
     hostGrowthMb: round(rss[rss.length - 1]! - rss[0]!, 1),
@@ -231,5 +254,44 @@ export async function measureAttacks(config: BenchConfig, pool: HostPool, plugin
     ) as AttackResults['attacks'],
     recovery: perSample(recovery),
     sandboxRestarts: restarts,
+    underRealLimit,
   };
+}
+
+const PROBE_MS = 20_000;
+
+async function probeCollateral(pool: HostPool, bomb: LoadedPlugin, good: LoadedPlugin): Promise<CollateralProbe> {
+  const host = pool.create({ timeoutMs: 200 });
+  const input = inputOf(textOfSize(100));
+  try {
+    await invokeOk(host, good, input);
+    const pid = sandboxPid(host);
+    const t0 = performance.now();
+    const bombed = await host.invoke(bomb, 'transform', input);
+    const t1 = performance.now();
+    const failures: Record<string, number> = {};
+    let calls = 0;
+    let replacedAfter: number | null = null;
+    while (performance.now() - t1 < PROBE_MS) {
+      const outcome = await host.invoke(good, 'transform', input);
+      calls += 1;
+      if (!outcome.ok) failures[outcome.failure.kind] = (failures[outcome.failure.kind] ?? 0) + 1;
+      const now = host.status().sandbox?.pid;
+      if (now !== undefined && now !== pid) {
+        replacedAfter = performance.now() - t1;
+        break;
+      }
+      await sleep(50);
+    }
+    return {
+      bombFailedAs: bombed.ok ? 'nothing: it answered' : bombed.failure.kind,
+      bombMs: round(t1 - t0, 1),
+      goodCalls: calls,
+      goodFailures: failures,
+      sandboxReplacedAfterMs: replacedAfter === null ? null : round(replacedAfter, 0),
+      probeMs: round(performance.now() - t1, 0),
+    };
+  } finally {
+    await pool.dispose(host);
+  }
 }

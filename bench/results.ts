@@ -113,13 +113,13 @@ export function judgeTargets(f: Figures): Target[] {
     targets.push({
       name: 'Timeout: invoke → rejection of a looping plugin, p99',
       target: `≤ ${deadline} ms (limit + 10 ms)`,
-      measured: `p99 ${fmt(t.rejection.p99, 'ms')} (p50 ${fmt(t.rejection.median, 'ms')}, max ${fmt(t.rejection.max, 'ms')}, n ${t.rejection.n})`,
+      measured: `p99 ${fmt(t.rejection.p99, 'ms')} (p50 ${fmt(t.rejection.median, 'ms')}, max ${fmt(t.rejection.max, 'ms')}, n ${t.rejection.n}; bare timer + terminate() p50 ${fmt(t.floorRejection.median, 'ms')}, p99 ${fmt(t.floorRejection.p99, 'ms')})`,
       met: (t.rejection.p99 ?? Infinity) <= deadline,
     });
     targets.push({
       name: 'Timeout: the same plugin’s next call succeeds after the rejection, p99',
       target: '≤ 20 ms',
-      measured: `p99 ${fmt(t.nextCallAfterRejection.p99, 'ms')} (p50 ${fmt(t.nextCallAfterRejection.median, 'ms')}, n ${t.nextCallAfterRejection.n})`,
+      measured: `p99 ${fmt(t.nextCallAfterRejection.p99, 'ms')} (p50 ${fmt(t.nextCallAfterRejection.median, 'ms')}, n ${t.nextCallAfterRejection.n}; a new bare worker's first round trip p50 ${fmt(t.floorRecovery.median, 'ms')}, p99 ${fmt(t.floorRecovery.p99, 'ms')})`,
       met: (t.nextCallAfterRejection.p99 ?? Infinity) <= 20,
     });
   } else {

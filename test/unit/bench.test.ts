@@ -60,7 +60,9 @@ describe('npm run bench (tiny smoke run)', function () {
     }
     for (const k of ['onePlugin', 'fourPlugins', 'floorSequential', 'floorPipelined'] as const) assertSummary(f.throughput![k], `throughput.${k}`);
     for (const k of ['coldProcess', 'furtherPlugin', 'floorProcessStart', 'floorWorkerStart'] as const) assertSummary(f.firstInvocation![k], `first.${k}`);
-    for (const k of ['rejection', 'overshoot', 'nextCallAfterRejection'] as const) assertSummary(f.timeout![k], `timeout.${k}`);
+    for (const [k, s] of Object.entries(f.firstInvocation!.phases)) assertSummary(s, `first.phases.${k}`);
+    assert.ok(f.firstInvocation!.sandboxFlags.includes('--disallow-code-generation-from-strings'));
+    for (const k of ['rejection', 'overshoot', 'nextCallAfterRejection', 'floorRejection', 'floorRecovery'] as const) assertSummary(f.timeout![k], `timeout.${k}`);
     const mem = f.memory!;
     if (mem.available) {
       assertSummary(mem.idleOnePlugin, 'memory.idleOnePlugin');
