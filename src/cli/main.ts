@@ -14,6 +14,7 @@ import { isPermissionId, PERMISSION_IDS, type PermissionId } from '../core/permi
 import { MemoryStore, type KeyValueStore } from '../core/store';
 import { PluginStorage } from '../core/storage';
 import { REGISTRY_USAGE, registryCommandNames, runRegistryCommand } from './registryCommands';
+import { buildUsageReport, formatUsageReport, type UsageReport } from './usageReport';
 
 export interface CliIo {
   stdout(s: string): void;
@@ -41,6 +42,8 @@ Options for run <pluginDir>:
   --max-output-bytes N       output limit (default 1048576)
   --repeat N                 invoke N times on one warm host (a fresh realm each time); print the last output
   --json                     print one JSON object instead of the output text
+  --report                   after the run, print usage against every limit (time, heap, off-heap, output,
+                             log rate) with percentages to stderr, or as "report" in the --json object
 
 Exit codes: 0 success, 1 the plugin failed (stderr: error[<kind>]: <message>), 2 bad usage or invalid plugin.
 `;
@@ -150,6 +153,7 @@ async function runFolder(args: string[], io: CliIo): Promise<number> {
       'max-output-bytes': { type: 'string' },
       repeat: { type: 'string', default: '1' },
       json: { type: 'boolean', default: false },
+      report: { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 1) throw new UsageError('run takes exactly one plugin folder');
@@ -214,36 +218,38 @@ async function runFolder(args: string[], io: CliIo): Promise<number> {
     },
   });
   const host = new PluginHost({ sandboxEntry: sandboxEntry(), limits, storage: new PluginStorage(store), logger, grants: new StaticGrants(grants) });
-  let outcome: InvokeOutcome | undefined;
+  const outcomes: InvokeOutcome[] = [];
   try {
     for (let i = 0; i < repeat; i++) {
-      outcome = await host.invoke(loaded.value, 'transform', { text, languageId: values['language-id'], fileName });
+      const outcome = await host.invoke(loaded.value, 'transform', { text, languageId: values['language-id'], fileName });
+      outcomes.push(outcome);
       if (!outcome.ok) break;
     }
   } finally {
     logger.flush();
     await host.dispose();
   }
-  return report(outcome!, values.json, logs, io);
+  return report(outcomes[outcomes.length - 1]!, values.json, logs, io, values.report ? buildUsageReport(outcomes, limits) : undefined);
 }
 
-export function report(outcome: InvokeOutcome, json: boolean, logs: unknown[], io: CliIo): number {
+/** Prints the last outcome (and, with --report, the usage report: to stderr, or in the JSON object). */
+export function report(outcome: InvokeOutcome, json: boolean, logs: unknown[], io: CliIo, usage?: UsageReport): number {
   if (json) {
+    const extra = usage ? { report: usage } : {};
     io.stdout(
       `${JSON.stringify(
         outcome.ok
-          ? { ok: true, output: outcome.output, durationMs: round(outcome.durationMs), logs }
-          : { ok: false, kind: outcome.failure.kind, message: outcome.failure.message, ...(outcome.failure.detail ? { detail: outcome.failure.detail } : {}), durationMs: round(outcome.durationMs), logs },
+          ? { ok: true, output: outcome.output, durationMs: round(outcome.durationMs), logs, ...extra }
+          : { ok: false, kind: outcome.failure.kind, message: outcome.failure.message, ...(outcome.failure.detail ? { detail: outcome.failure.detail } : {}), durationMs: round(outcome.durationMs), logs, ...extra },
       )}\n`,
     );
     return outcome.ok ? 0 : 1;
   }
-  if (outcome.ok) {
-    io.stdout(outcome.output);
-    return 0;
-  }
-  io.stderr(`${formatFailure(outcome.failure)}\n`);
-  return 1;
+  if (outcome.ok) io.stdout(outcome.output);
+  else io.stderr(`${formatFailure(outcome.failure)}\n`);
+  // On a terminal both streams share the screen: start the report on a line of its own.
+  if (usage) io.stderr(`${outcome.ok && outcome.output !== '' && !outcome.output.endsWith('\n') ? '\n' : ''}${formatUsageReport(usage)}`);
+  return outcome.ok ? 0 : 1;
 }
 
 function round(n: number): number {
