@@ -71,33 +71,39 @@ export function descriptionOf(info: PluginInfo): string {
   return parts.join(' · ');
 }
 
+/**
+ * Markdown-escapes text from a manifest or a plugin's error (untrusted): every character with a meaning in
+ * markdown gets a backslash, so nothing can become a link, an image or a command. Spaces stay spaces, so the
+ * hover wraps at words (MarkdownString.appendText turns them into &nbsp;).
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&:$]/g, '\\$&').replace(/[\r\n]+/g, ' ');
+}
+
 function tooltipOf(info: PluginInfo): vscode.MarkdownString {
-  const md = new vscode.MarkdownString('', true);
-  md.supportThemeIcons = true;
-  md.isTrusted = false;
-  const title = info.displayName ?? info.name;
-  md.appendMarkdown(`**`).appendText(title).appendMarkdown(`** `).appendMarkdown('`').appendText(info.name).appendMarkdown('`');
-  if (info.version) md.appendText(` v${info.version}`);
-  if (info.publisher) md.appendText(` by ${info.publisher}`);
-  md.appendMarkdown('\n\n');
-  if (info.description) md.appendText(info.description).appendMarkdown('\n\n');
-  md.appendMarkdown(`State: **${info.state}**`);
+  const lines: string[] = [];
+  const e = escapeMarkdown;
+  // A valid plugin name is [a-z0-9-] only, safe in a code span; an invalid plugin is listed by its folder name.
+  const name = /^[a-z0-9-]+$/.test(info.name) ? `\`${info.name}\`` : e(info.name);
+  lines.push(`**${e(info.displayName ?? info.name)}** ${name}${info.version ? ` v${e(info.version)}` : ''}${info.publisher ? ` by ${e(info.publisher)}` : ''}`);
+  if (info.description) lines.push(e(info.description));
   const reason = errorReason(info);
-  if (reason) md.appendMarkdown(' — ').appendText(reason);
-  md.appendMarkdown('\n\n');
+  lines.push(`State: **${info.state}**${reason ? ` — ${e(reason)}` : ''}`);
   const asked = info.permissions.filter((p) => !PERMISSIONS[p].alwaysGranted);
-  md.appendText(`Permissions asked: ${['log', ...asked].join(', ')}`).appendMarkdown('  \n');
-  if (info.state !== 'AVAILABLE' && info.state !== 'UNINSTALLED') md.appendText(`Granted: ${['log', ...info.granted].join(', ')}`).appendMarkdown('\n\n');
-  else md.appendMarkdown('\n');
+  const permissionLines = [`Permissions asked: ${e(['log', ...asked].join(', '))}`];
+  if (info.state !== 'AVAILABLE' && info.state !== 'UNINSTALLED') permissionLines.push(`Granted: ${e(['log', ...info.granted].join(', '))}`);
+  lines.push(permissionLines.join('  \n'));
   const h = info.health;
   const ms = (v: number | undefined) => (v === undefined ? '–' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
-  md.appendText(`Health: ${h.invocations} invocations, ${h.failures} failures (${h.consecutiveFailures} in a row), ${h.denials} denials; p50 ${ms(h.p50Ms)}, p95 ${ms(h.p95Ms)}`);
-  md.appendMarkdown('\n\n');
+  lines.push(`Health: ${h.invocations} invocations, ${h.failures} failures (${h.consecutiveFailures} in a row), ${h.denials} denials; p50 ${ms(h.p50Ms)}, p95 ${ms(h.p95Ms)}`);
   const last = info.lastError ?? h.lastError;
-  if (last) md.appendText(`Last error (${timeOf(last.time)}): error[${last.kind}]: ${last.message}${last.detail ? ` ${last.detail}` : ''}`).appendMarkdown('\n\n');
-  if (info.needsReapproval) md.appendText(`Needs re-approval: ${info.needsReapproval.summary.join('; ')}`).appendMarkdown('\n\n');
-  for (const p of info.problems) md.appendMarkdown('$(warning) ').appendText(p).appendMarkdown('\n\n');
-  if (info.dir) md.appendText(`Folder: ${info.dir}`);
+  if (last) lines.push(`Last error (${e(timeOf(last.time))}): ${e(`error[${last.kind}]: ${last.message}${last.detail ? ` ${last.detail}` : ''}`)}`);
+  if (info.needsReapproval) lines.push(`$(shield) Needs re-approval: ${e(info.needsReapproval.summary.join('; '))}`);
+  for (const p of info.problems) lines.push(`$(warning) ${e(p)}`);
+  if (info.dir) lines.push(`Folder: ${e(info.dir)}`);
+  const md = new vscode.MarkdownString(lines.join('\n\n'), true);
+  md.isTrusted = false;
+  md.supportHtml = false;
   return md;
 }
 
