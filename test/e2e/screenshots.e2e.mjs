@@ -49,7 +49,7 @@ async function shoot({ open, helpers, repoRoot, log }, theme) {
   await selectTheme(page, THEMES[theme]);
   await helpers.openFile(page, 'shopping.txt');
   await openPluginsView(page);
-  await widenSideBar(page, 600);
+  await widenSideBar(page, 380);
 
   await installThroughWebview(page, 'sort-lines', 'Sort Lines');
   await installThroughWebview(page, 'flaky-demo', 'Flaky Demo (always fails)');
@@ -82,7 +82,8 @@ async function shoot({ open, helpers, repoRoot, log }, theme) {
   await treeRow(page, 'Line Counter', 'DISABLED');
   await clearToasts(page);
 
-  // The tree, with the tooltip of the plugin that was switched off.
+  // The tree, wide enough for the reason of the switch-off, with the tooltip of that plugin.
+  await widenSideBar(page, 600);
   const row = await treeRow(page, 'Flaky Demo (always fails)', 'ERROR');
   await row.hover();
   await page.locator('.monaco-hover', { hasText: 'consecutive failures' }).first().waitFor({ state: 'visible', timeout: 10_000 });
