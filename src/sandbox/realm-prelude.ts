@@ -78,7 +78,7 @@
       offHeapCharged += bytes;
       if (offHeapCharged > config.maxOffHeapBytes) {
         memoryExceeded = true;
-        throw new RangeErrorCtor(`Plugin Runtime: memory limit reached (at most ${config.maxOffHeapBytes} bytes of ArrayBuffers and typed arrays per invocation)`);
+        throw new RangeErrorCtor(`Plugin Runtime: memory limit reached (at most ${config.maxOffHeapBytes} bytes outside the heap per invocation: ArrayBuffers, typed arrays, Intl objects)`);
       }
     };
     // ToIndex, converting exactly once so a valueOf cannot report one length to us and another to V8.
@@ -198,6 +198,61 @@
         charge(apply(taByteLength, this, []) as number);
         return apply(original, this, args);
       });
+    }
+
+    // ICU objects behind Intl live outside the V8 heap too, invisible to its limit and to `external`: measured
+    // on Node 20, a DateTimeFormat holds about 27 KB, a word Segmenter 7 KB, a Segments object 2 KB plus a
+    // UTF-16 copy of its string. Kept in an array, they took a worker past 2 GB in three seconds. Each
+    // construction is charged an estimate against the same cap. Temporaries (toLocaleString and the like)
+    // are not charged: they are garbage at once and the next scavenge frees them.
+    const IntlObject = G['Intl'] as Record<string, unknown> | undefined;
+    if (IntlObject !== null && typeof IntlObject === 'object') {
+      type IntlConstructor = ((...a: unknown[]) => object) & { prototype: object; length: number };
+      const intrinsicOf = (name: string): IntlConstructor | undefined => {
+        const v = getOwnPropertyDescriptor(IntlObject, name)?.value as unknown;
+        return typeof v === 'function' ? (v as IntlConstructor) : undefined;
+      };
+      const SegmenterIntrinsic = intrinsicOf('Segmenter');
+      const intlCosts: Array<[string, number]> = [
+        ['DateTimeFormat', 32 * 1024], ['RelativeTimeFormat', 8 * 1024], ['Segmenter', 8 * 1024], ['PluralRules', 4 * 1024],
+        ['Collator', 2 * 1024], ['DisplayNames', 2 * 1024], ['NumberFormat', 1024], ['ListFormat', 1024], ['Locale', 1024], ['DurationFormat', 1024],
+      ];
+      for (const [name, cost] of intlCosts) {
+        const Intrinsic = intrinsicOf(name);
+        if (Intrinsic === undefined) continue;
+        const Wrapper = function (this: unknown, ...args: unknown[]): object {
+          charge(cost);
+          // Collator, DateTimeFormat and NumberFormat also construct when called without `new`.
+          return new.target === undefined ? (apply(Intrinsic, this, args) as object) : (construct(Intrinsic, args, new.target) as object);
+        };
+        defineProperty(Wrapper, 'name', { value: name });
+        defineProperty(Wrapper, 'length', { value: Intrinsic.length });
+        defineProperty(Wrapper, 'prototype', { value: Intrinsic.prototype, writable: false });
+        const supported = getOwnPropertyDescriptor(Intrinsic, 'supportedLocalesOf');
+        if (supported) defineProperty(Wrapper, 'supportedLocalesOf', supported);
+        lockProperty(Intrinsic.prototype, 'constructor', Wrapper);
+        lockProperty(IntlObject, name, Wrapper);
+      }
+      const segment = SegmenterIntrinsic && (getOwnPropertyDescriptor(SegmenterIntrinsic.prototype, 'segment')?.value as ((s: string) => object) | undefined);
+      if (SegmenterIntrinsic !== undefined && typeof segment === 'function') {
+        // Segments' prototype is not a global: reach it once with a probe made by the intrinsic (uncharged).
+        const segmentsProto = getPrototypeOf(apply(segment, construct(SegmenterIntrinsic, []), [''])) as object;
+        replaceMethod(SegmenterIntrinsic.prototype, 'segment', (original) => function (this: unknown, ...args: unknown[]) {
+          // Converted once, here, so that a toString cannot answer short to the charge and long to ICU.
+          const text = `${args[0] as string}`;
+          charge(1024 + 2 * text.length);
+          return apply(original, this, [text]);
+        });
+        const iterate = getOwnPropertyDescriptor(segmentsProto, Symbol.iterator)?.value as (() => object) | undefined;
+        if (typeof iterate === 'function') {
+          const wrapped = function (this: unknown): object {
+            charge(1024);
+            return apply(iterate, this, []) as object;
+          };
+          defineProperty(wrapped, 'name', { value: '[Symbol.iterator]' });
+          lockProperty(segmentsProto, Symbol.iterator, wrapped);
+        }
+      }
     }
 
     // ---- 4. The script's `module`: a plain object of this realm, not Node's. --------------------------
@@ -422,7 +477,10 @@
     // The functions the worker keeps. Arguments in and results out are primitives only.
     return freeze({
       deliver(json: string): void {
-        const msg = jsonParse(json) as { type: string; requestId: number; callId: number; hook: string; input: unknown };
+        // Own properties only: the plugin may have put getters on Object.prototype, and reading a key the
+        // message does not carry (`error`, `result`) would run them here, where a throw escapes the realm
+        // into the worker (whose crash handler would util.inspect() the thrown value).
+        const msg = setPrototypeOf(jsonParse(json), null) as { type: string; requestId: number; callId: number; hook: string; input: unknown };
         if (msg.type === 'invoke') {
           if (current === undefined) startInvocation(msg);
         } else {

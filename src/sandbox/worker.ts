@@ -55,6 +55,11 @@ const post = (m: WorkerPost): void => port.postMessage(m);
 // A plugin's rejected promise that nobody handles must not reach Node's default handler, which would
 // inspect the plugin's object with functions of this realm (util.inspect and its custom-inspect hook).
 process.on('unhandledRejection', () => {});
+// Likewise for an exception: Node's crash handler for workers util.inspect()s the thrown value, handing a
+// custom inspector of the plugin's realm this realm's `inspect`. Never look at it; end the worker instead.
+process.on('uncaughtException', () => {
+  process.exit(70);
+});
 
 const preludeScript = new vm.Script(__REALM_PRELUDE__, { filename: 'plugin-runtime:realm-prelude.js' });
 // The checkpoint script: running any script in a context with microtaskMode 'afterEvaluate' drains that
@@ -123,7 +128,7 @@ function pump(): void {
   const finished = realm.finished();
   if (exceeded === true) {
     // Fails as `memory` even when the plugin caught the allocation error and answered.
-    post({ t: 'limit', requestId, limit: 'memory', detail: `more than ${boot.realmConfig.maxOffHeapBytes} bytes of ArrayBuffers/typed arrays` });
+    post({ t: 'limit', requestId, limit: 'memory', detail: `more than ${boot.realmConfig.maxOffHeapBytes} bytes of memory outside the heap (ArrayBuffers, typed arrays, Intl objects)` });
     retire();
     return;
   }
@@ -167,8 +172,16 @@ port.on('message', (data: unknown) => {
   } else if (current === undefined || current.requestId !== requestId) {
     return; // an answer for an invocation that already ended: its realm is gone
   }
-  current.realm.deliver(data);
-  pump();
+  const { realm } = current;
+  try {
+    realm.deliver(data);
+    pump();
+  } catch {
+    // Realm functions take and return primitives and catch what the plugin throws; getting here means the
+    // realm was subverted. The thrown value belongs to the plugin's realm: it is dropped unread.
+    post({ t: 'limit', requestId, limit: 'protocol-violation', detail: 'the realm bridge threw' });
+    retire();
+  }
 });
 
 post({ t: 'ready' });
