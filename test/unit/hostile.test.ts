@@ -85,7 +85,7 @@ const AUTHORITY: Row[] = [
   { fixture: 'stack-overflow-in-formatting', expect: threw(NOTHING_LEAKED) },
   { fixture: 'inspect-custom-result', expect: succeeded('plain') },
   { fixture: 'inspect-custom-throw', expect: threw('a value that is not an Error was thrown') },
-  { fixture: 'inspect-custom-unhandled-rejection', expect: succeeded('left a rejection behind') },
+  { fixture: 'inspect-custom-unhandled-rejection', grants: ['read:data'], expect: succeeded('left a rejection behind') },
   // Found by this corpus: a getter on Object.prototype ran inside the bridge's delivery of an API answer and
   // threw out of it into the worker, whose crash handler util.inspect()ed the value and handed its custom
   // inspector the worker realm's `inspect` (worker-crashed, and `process` when code generation is allowed).
