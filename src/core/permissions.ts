@@ -28,6 +28,8 @@ export type Risk = 'low' | 'medium' | 'high';
 /** The plugin API methods the realm may ask the host for, and the permission each needs. */
 export const API_METHODS = {
   log: 'log',
+  /** The realm's count of log calls it dropped past its per-invocation cap (reported by the host). */
+  'log.dropped': 'log',
   'storage.get': 'read:data',
   'storage.keys': 'read:data',
   'storage.set': 'write:data',

@@ -41,6 +41,8 @@ function send(message: FromSandbox): void {
 function realmConfig(limits: SandboxLimits): WorkerBoot['realmConfig'] {
   return {
     maxOffHeapBytes: limits.maxOffHeapMb * 1024 * 1024,
+    // A character takes at least one byte: a string longer than the heap in bytes cannot fit in it.
+    maxStringChars: limits.maxHeapMb * 1024 * 1024,
     maxOutputChars: limits.maxOutputBytes,
     maxLogsPerInvocation: 200,
     maxLogChars: 8192,

@@ -43,6 +43,7 @@
 
     const config = jsonParse(configJson) as {
       maxOffHeapBytes: number;
+      maxStringChars: number;
       maxOutputChars: number;
       maxLogsPerInvocation: number;
       maxLogChars: number;
@@ -63,8 +64,9 @@
     // ---- 2. Remove what a text transform does not need and that reaches past the realm's limits. -------
     // SharedArrayBuffer/Atomics: blocking waits and memory shared across threads. WebAssembly: its Memory
     // lives outside the heap (code generation for wasm is off anyway). FinalizationRegistry: its callbacks
-    // run later, outside any invocation.
-    for (const name of ['SharedArrayBuffer', 'Atomics', 'WebAssembly', 'FinalizationRegistry']) {
+    // run later, outside any invocation. console: V8 puts its own in every context, wired to the inspector;
+    // plugins log through api.log.
+    for (const name of ['SharedArrayBuffer', 'Atomics', 'WebAssembly', 'FinalizationRegistry', 'console']) {
       delete G[name];
     }
 
@@ -73,6 +75,7 @@
     // allocates a backing store goes through a charge first; the intrinsic constructors stay unreachable.
     let offHeapCharged = 0;
     let memoryExceeded = false;
+    let memoryExceededBy: 'off-heap' | 'string' = 'off-heap';
     const charge = (bytes: number): void => {
       if (!(bytes > 0)) return;
       offHeapCharged += bytes;
@@ -255,6 +258,40 @@
       }
     }
 
+    // ---- 3b. Cap the string builders whose result length is known up front. ------------------------
+    // V8 checks the heap limit when it collects, not per allocation, so one huge string overshoots it; the
+    // builders that make one in a single step are refused past the heap limit. (Strings assembled by
+    // concatenation are not covered here: see docs/security.md.)
+    const stringProto = String.prototype;
+    const toIntegerOrInfinity = (v: unknown): number => {
+      const n = NumberCtor(v);
+      return n !== n ? 0 : mathTrunc(n);
+    };
+    const refuseLongString = (length: number): void => {
+      if (length > config.maxStringChars) {
+        memoryExceeded = true;
+        memoryExceededBy = 'string';
+        throw new RangeErrorCtor(`Plugin Runtime: memory limit reached (a string of ${length} characters is larger than the plugin's heap)`);
+      }
+    };
+    replaceMethod(stringProto, 'repeat', (original) => function (this: unknown, count?: unknown) {
+      if (this === null || this === undefined) throw new TypeErrorCtor('String.prototype.repeat called on null or undefined');
+      const s = StringCtor(this);
+      const n = toIntegerOrInfinity(count);
+      if (n > 0 && s.length > 0) refuseLongString(s.length * n);
+      return apply(original, s, [n]);
+    });
+    for (const key of ['padStart', 'padEnd']) {
+      replaceMethod(stringProto, key, (original) => function (this: unknown, maxLength?: unknown, fill?: unknown) {
+        if (this === null || this === undefined) throw new TypeErrorCtor(`String.prototype.${key} called on null or undefined`);
+        const s = StringCtor(this);
+        const n = toIntegerOrInfinity(maxLength);
+        const f = fill === undefined ? undefined : StringCtor(fill);
+        if (n > s.length && f !== '') refuseLongString(n);
+        return apply(original, s, f === undefined ? [n] : [n, f]);
+      });
+    }
+
     // ---- 4. The script's `module`: a plain object of this realm, not Node's. --------------------------
     const moduleObject: { exports: unknown } = { exports: {} };
     lockProperty(G, 'module', moduleObject);
@@ -282,7 +319,8 @@
     let finished = false;
     let loadFailure: string | undefined;
 
-    const typeName = (v: unknown): string => (v === null ? 'null' : isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+    const typeName = (v: unknown): string =>
+      v === null ? 'null' : v === undefined ? 'undefined' : isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 
     const describeThrown = (e: unknown): string => {
       try {
@@ -313,8 +351,8 @@
       inv.done = true;
       finished = true;
       if (inv.droppedLogs > 0) {
-        const note = `[plugin-runtime] ${inv.droppedLogs} more log entries from this invocation were dropped`;
-        post(`{"type":"api","requestId":${inv.requestId},"callId":${inv.nextCallId},"method":"log","args":[${jsonStringify(note)}]}`);
+        // A count, not a log line: the host reports it as its own note, outside the plugin's log limit.
+        post(`{"type":"api","requestId":${inv.requestId},"callId":${inv.nextCallId},"method":"log.dropped","args":[${inv.droppedLogs}]}`);
         inv.nextCallId += 1;
       }
       // Calls still pending can never be answered now; their promises are left for the realm's GC.
@@ -505,6 +543,9 @@
       },
       offHeapCharged(): number {
         return offHeapCharged;
+      },
+      memoryExceededBy(): string {
+        return memoryExceededBy;
       },
       recordLoadError(e: unknown): void {
         loadFailure = `while loading the plugin: ${describeThrown(e)}`;

@@ -13,6 +13,7 @@ export interface WorkerBoot {
   filename: string;
   realmConfig: {
     maxOffHeapBytes: number;
+    maxStringChars: number;
     maxOutputChars: number;
     maxLogsPerInvocation: number;
     maxLogChars: number;
@@ -45,6 +46,7 @@ interface Realm {
   finished(): unknown;
   memoryExceeded(): unknown;
   offHeapCharged(): unknown;
+  memoryExceededBy(): unknown;
   recordLoadError(e: unknown): void;
 }
 
@@ -93,6 +95,7 @@ function prepareRealm(): Realm {
     finished: fns['finished'] as Realm['finished'],
     memoryExceeded: fns['memoryExceeded'] as Realm['memoryExceeded'],
     offHeapCharged: fns['offHeapCharged'] as Realm['offHeapCharged'],
+    memoryExceededBy: fns['memoryExceededBy'] as Realm['memoryExceededBy'],
     recordLoadError: fns['recordLoadError'] as Realm['recordLoadError'],
   };
   if (pluginScript === undefined) {
@@ -128,7 +131,10 @@ function pump(): void {
   const finished = realm.finished();
   if (exceeded === true) {
     // Fails as `memory` even when the plugin caught the allocation error and answered.
-    post({ t: 'limit', requestId, limit: 'memory', detail: `more than ${boot.realmConfig.maxOffHeapBytes} bytes of memory outside the heap (ArrayBuffers, typed arrays, Intl objects)` });
+    const detail = realm.memoryExceededBy() === 'string'
+      ? `a string longer than its ${boot.realmConfig.maxStringChars / 1048576} MB heap`
+      : `more than ${boot.realmConfig.maxOffHeapBytes} bytes of memory outside the heap (ArrayBuffers, typed arrays, Intl objects)`;
+    post({ t: 'limit', requestId, limit: 'memory', detail });
     retire();
     return;
   }
@@ -144,7 +150,17 @@ function pump(): void {
   }
   if (finished) {
     const charged = realm.offHeapCharged();
-    const usage: RealmUsage = { heapUsedBytes: v8.getHeapStatistics().used_heap_size, offHeapBytes: typeof charged === 'number' ? charged : 0 };
+    const heap = v8.getHeapStatistics();
+    // V8 checks the heap limit when it collects, not on each allocation: one large allocation (a flattened
+    // string of hundreds of MB) can overshoot it and the plugin may answer before the next collection.
+    // Over V8's own limit at the end of an invocation is a memory failure, whatever the plugin answered.
+    if (heap.used_heap_size > heap.heap_size_limit) {
+      post({ t: 'limit', requestId, limit: 'memory', detail: `the plugin's heap reached ${Math.round(heap.used_heap_size / 1048576)} MB, over its limit` });
+      current = undefined;
+      // This isolate is over its limit: the sandbox ends the worker; no next realm is prepared here.
+      return;
+    }
+    const usage: RealmUsage = { heapUsedBytes: heap.used_heap_size, offHeapBytes: typeof charged === 'number' ? charged : 0 };
     post({ t: 'out', requestId, payload, finished, usage });
   } else if (payload !== '[]') {
     post({ t: 'out', requestId, payload, finished });

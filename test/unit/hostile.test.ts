@@ -127,7 +127,8 @@ const RESOURCES: Row[] = [
   { fixture: 'heap-json-stringify', limits: MEMORY, expect: err('memory', HEAP_LIMIT, MEMORY) },
   { fixture: 'heap-objects', limits: MEMORY, expect: err('memory', HEAP_LIMIT, MEMORY) },
   { fixture: 'string-bomb', limits: MEMORY, expect: err('memory', HEAP_LIMIT, MEMORY) },
-  { fixture: 'string-repeat-bomb', expect: threw('RangeError: Invalid string length') },
+  // Refused by the realm's string-builder cap before V8 would even try (it is longer than the heap).
+  { fixture: 'string-repeat-bomb', expect: err('memory', 'a string longer than its 64 MB heap') },
   { fixture: 'typed-array-bomb', limits: MEMORY, expect: err('memory', OFF_HEAP_CAP, MEMORY) },
   { fixture: 'typed-array-caught', limits: MEMORY, expect: err('memory', OFF_HEAP_CAP, MEMORY) },
   { fixture: 'arraybuffer-bomb', limits: MEMORY, expect: err('memory', OFF_HEAP_CAP, MEMORY) },
@@ -155,8 +156,8 @@ const OUTPUT: Row[] = [
   { fixture: 'output-wrapped-over-limit', expect: err('output-too-large') },
   { fixture: 'output-number', expect: err('invalid-output', 'It returned a number.') },
   { fixture: 'output-cyclic', expect: err('invalid-output', 'It returned an object whose "text" is an object.') },
-  { fixture: 'output-huge-keys', expect: err('invalid-output', 'It returned an object whose "text" is a undefined.') },
-  { fixture: 'output-array', expect: err('invalid-output', 'It returned an object whose "text" is a undefined.') },
+  { fixture: 'output-huge-keys', expect: err('invalid-output', 'It returned an object whose "text" is undefined.') },
+  { fixture: 'output-array', expect: err('invalid-output', 'It returned an object whose "text" is undefined.') },
   { fixture: 'output-symbol', expect: err('invalid-output', 'It returned a symbol.') },
   { fixture: 'output-lone-surrogate', expect: succeeded('a\ud800b') },
 ];

@@ -541,6 +541,12 @@ export class PluginHost {
           active.logEntries += 1;
           this.options.logger.plugin(name, args[0]);
           return; // fire-and-forget: api.log returns nothing to the plugin
+        case 'log.dropped': {
+          const n = typeof args[0] === 'number' && Number.isSafeInteger(args[0]) && args[0] > 0 ? args[0] : 0;
+          active.logEntries += n;
+          if (n > 0) this.options.logger.runtime(name, 'warn', `${n} more log entries from one invocation were dropped in the sandbox (at most 200 per invocation reach the log limiter)`);
+          return;
+        }
         case 'storage.get':
           this.replyValue(slot, active, callId, storage.get(name, args[0]));
           return;
