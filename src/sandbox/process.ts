@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { encodeFrame, FrameDecoder } from '../core/host/framing';
 import { FromSandbox, ToSandbox, type SandboxLimits } from '../core/host/protocol';
+import { maxPayloadCharsFor, realmConfigFor } from './realmConfig';
 import type { WorkerBoot, WorkerPost } from './worker';
 
 // stdout carries frames only: anything that would print there goes to stderr instead.
@@ -38,19 +39,6 @@ function send(message: FromSandbox): void {
   process.stdout.write(encodeFrame(message));
 }
 
-function realmConfig(limits: SandboxLimits): WorkerBoot['realmConfig'] {
-  return {
-    maxOffHeapBytes: limits.maxOffHeapMb * 1024 * 1024,
-    // A character takes at least one byte: a string longer than the heap in bytes cannot fit in it.
-    maxStringChars: limits.maxHeapMb * 1024 * 1024,
-    maxOutputChars: limits.maxOutputBytes,
-    maxLogsPerInvocation: 200,
-    maxLogChars: 8192,
-    maxApiCallsPerInvocation: 10_000,
-    maxApiArgsChars: 256 * 1024,
-  };
-}
-
 function load(plugin: string, generation: number, source: string, filename: string, limits: SandboxLimits): void {
   const old = slots.get(plugin);
   if (old) end(old, 'terminate');
@@ -58,9 +46,8 @@ function load(plugin: string, generation: number, source: string, filename: stri
     plugin,
     source,
     filename,
-    realmConfig: realmConfig(limits),
-    // A result (≤ the output limit), plus up to 200 log lines of 8 KB, plus JSON escaping headroom.
-    maxPayloadChars: limits.maxOutputBytes * 2 + 4 * 1024 * 1024,
+    realmConfig: realmConfigFor(limits),
+    maxPayloadChars: maxPayloadCharsFor(limits),
   };
   const worker = new Worker(WORKER_ENTRY, {
     workerData: boot,
