@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CONFIGS, SECTIONS, type BenchMode, type Section } from './config';
+import { measureCpu } from './cpu';
 import { HostPool, REPO_ROOT, assertBuilt } from './hosts';
 import { measureFirstInvocation, measureTimeout } from './lifecycle';
 import { measureLatency, measureThroughput } from './latency';
@@ -46,6 +47,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResults>
     figures.realm = await section('realm', () => measureRealm(config, log));
     figures.latency = await section('latency', () => measureLatency(config, pool, plugins, log));
     figures.throughput = await section('throughput', () => measureThroughput(config, pool, plugins, log));
+    figures.cpu = await section('cpu', () => measureCpu(config, pool, plugins, log));
     figures.firstInvocation = await section('first', () => measureFirstInvocation(config, pool, plugins, log));
     figures.timeout = await section('timeout', () => measureTimeout(config, pool, plugins, log));
     figures.memory = await section('memory', () => measureMemory(config, pool, plugins, log));

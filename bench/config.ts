@@ -9,8 +9,9 @@ export interface BenchConfig {
   rounds: number;
   /** Calls per variant per round, by input size. */
   calls: { '100B': number; '10KB': number; '1MB': number };
+  /** Rounds of the throughput variants, and of the CPU-per-call measurement. */
   throughputRounds: number;
-  /** Duration of one throughput variant in one round. */
+  /** Duration of one throughput variant (and one CPU-per-call round) in one round. */
   throughputMs: number;
   coldRounds: number;
   /** Cold sandbox starts per round (each a new PluginHost). */
@@ -88,5 +89,5 @@ export const CONFIGS: Record<BenchMode, BenchConfig> = {
 };
 
 /** Figures the run can be limited to (`--only`), for working on one of them. */
-export const SECTIONS = ['realm', 'latency', 'throughput', 'first', 'timeout', 'memory', 'attacks'] as const;
+export const SECTIONS = ['realm', 'latency', 'throughput', 'cpu', 'first', 'timeout', 'memory', 'attacks'] as const;
 export type Section = (typeof SECTIONS)[number];

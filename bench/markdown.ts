@@ -7,7 +7,8 @@ const SIZE_LABEL: Record<SizeName, string> = { '100B': '100 B', '10KB': '10 KB',
 
 const spread = (s: Summary) => `${fmt(s.spread[0])}–${fmt(s.spread[1])}`;
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
-const header = (cells: string[]) => [row(cells), row(cells.map((c) => (/^(Figure|Input|Target|Variant|Step|Attack|Plugins|Floor)/.test(c) ? '---' : '---:')))].join('\n');
+/** A table header; the first `textColumns` columns are text (left-aligned), the rest figures. */
+const header = (cells: string[], textColumns = 1) => [row(cells), row(cells.map((_, i) => (i < textColumns ? '---' : '---:')))].join('\n');
 
 export function renderMarkdown(res: BenchResults): string {
   const f = res.figures;
@@ -22,7 +23,7 @@ export function renderMarkdown(res: BenchResults): string {
 
   out.push('## Targets');
   out.push('');
-  out.push(header(['Target', 'Goal', 'Measured', 'Met']));
+  out.push(header(['Target', 'Goal', 'Measured', 'Met'], 4));
   for (const t of res.targets) out.push(row([t.name, t.target, t.measured, t.met === null ? '–' : t.met ? 'yes' : '**no**']));
   out.push('');
 
@@ -65,6 +66,23 @@ export function renderMarkdown(res: BenchResults): string {
     out.push('');
   }
 
+  if (f.cpu && f.cpu.available) {
+    const c = f.cpu;
+    out.push('## CPU per warm 100 B call, by thread (sequential calls of one plugin)');
+    out.push('');
+    out.push(header(['Thread', 'CPU ms per call', 'spread']));
+    const cpuRow = (label: string, s: Summary) => row([label, fmt(s.median), spread(s)]);
+    out.push(cpuRow('host process (PluginHost + the bench loop)', c.hostPerCall));
+    out.push(cpuRow('sandbox main thread (framing, validation, relay)', c.sandboxMainPerCall));
+    out.push(cpuRow('plugin worker (realm preparation, the call, messages)', c.pluginWorkerPerCall));
+    out.push(cpuRow('sandbox helper threads (V8 GC, libuv)', c.sandboxHelpersPerCall));
+    out.push(cpuRow('**total CPU**', c.totalPerCall));
+    out.push(cpuRow('wall time per call', c.wallPerCall));
+    out.push('');
+    out.push(`The plugin's worker alone bounds one plugin at ~${fmt(1000 / c.pluginWorkerPerCall.median)} calls/s; all threads together bound the machine (${res.machine.cores} cores) at ~${fmt((1000 * res.machine.cores) / c.totalPerCall.median)} calls/s.`);
+    out.push('');
+  }
+
   if (f.realm) {
     const r = f.realm;
     out.push('## Where a fresh-realm call spends the worker’s time (micro-benchmark in a bare worker)');
@@ -77,7 +95,7 @@ export function renderMarkdown(res: BenchResults): string {
     out.push(step('the call: deliver, checkpoint, drain', r.invoke));
     out.push(step('**total per fresh-realm call**', r.total));
     out.push('');
-    out.push(`Mean total ${fmt(r.totalMeanMs, 'ms')} (GC included): one worker can make at most ~${fmt(r.workerBoundCallsPerSecond)} fresh-realm calls/s on this machine, before any messaging.`);
+    out.push(`One worker can make at most ~${fmt(1000 / r.total.median)} fresh-realm calls/s at the p50 cost, ~${fmt(r.workerBoundCallsPerSecond)} at the mean (${fmt(r.totalMeanMs, 'ms')}: GC and the machine's other load included), before any messaging.`);
     out.push('');
   }
 
@@ -128,14 +146,14 @@ export function renderMarkdown(res: BenchResults): string {
     if (f.attacks) {
       const a = f.attacks;
       out.push('');
-      out.push(header(['Attack', 'stopped as', 'invoke → failure p50 ms', 'max ms']));
+      out.push(header(['Attack', 'stopped as', 'invoke → failure p50 ms', 'max ms'], 2));
       for (const [name, r] of Object.entries(a.attacks)) out.push(row([name, r.kinds.join(', '), fmt(r.failure.median), fmt(r.failure.max)]));
       out.push('');
       if (a.underRealLimit) {
         out.push('');
         out.push('The heap bomb under the real 200 ms limit, then a well-behaved plugin called every 50 ms:');
         out.push('');
-        out.push(header(['Probe', 'bomb stopped as', 'after ms', 'good calls', 'good calls failed', 'sandbox replaced after ms']));
+        out.push(header(['Probe', 'bomb stopped as', 'after ms', 'good calls', 'good calls failed', 'sandbox replaced after ms'], 2));
         a.underRealLimit.forEach((p, i) => {
           const failed = Object.entries(p.goodFailures).map(([k, n]) => `${n} ${k}`).join(', ') || 'none';
           out.push(row([i + 1, p.bombFailedAs, fmt(p.bombMs), p.goodCalls, failed, p.sandboxReplacedAfterMs === null ? `not within ${fmt(p.probeMs)}` : fmt(p.sandboxReplacedAfterMs)]));

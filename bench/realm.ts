@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { transform } from 'esbuild';
+import { DEFAULT_LIMITS } from '../src/core/limits';
+import { realmConfigFor } from '../src/sandbox/realmConfig';
 import type { BenchConfig } from './config';
 import { REPO_ROOT } from './hosts';
 import { ECHO_SOURCE, textOfSize } from './plugins';
@@ -26,16 +28,6 @@ export interface RealmResults {
   /** 1000 ÷ mean total: the most calls per second one plugin's worker can make with a fresh realm per call. */
   workerBoundCallsPerSecond: number;
 }
-
-/** The worker's realm configuration for the default limits (src/sandbox/process.ts realmConfig). */
-const REALM_CONFIG = {
-  maxOffHeapBytes: 64 * 1024 * 1024,
-  maxOutputChars: 1024 * 1024,
-  maxLogsPerInvocation: 200,
-  maxLogChars: 8192,
-  maxApiCallsPerInvocation: 10_000,
-  maxApiArgsChars: 256 * 1024,
-};
 
 async function compilePrelude(): Promise<string> {
   const file = path.join(REPO_ROOT, 'src', 'sandbox', 'realm-prelude.ts');
@@ -65,7 +57,7 @@ export async function measureRealm(config: BenchConfig, log: (line: string) => v
     const out = await runWorker({
       prelude,
       pluginSource: ECHO_SOURCE,
-      realmConfigJson: JSON.stringify(REALM_CONFIG),
+      realmConfigJson: JSON.stringify(realmConfigFor(DEFAULT_LIMITS)),
       iterations: config.realmIterations + warmUp,
       text: textOfSize(100),
     });

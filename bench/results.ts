@@ -2,6 +2,7 @@
 // against the figures of the same run.
 import * as os from 'node:os';
 import type { BenchMode } from './config';
+import type { CpuResults } from './cpu';
 import type { FirstInvocationResults, TimeoutResults } from './lifecycle';
 import type { LatencyResults, ThroughputResults, WarmCell } from './latency';
 import type { AttackResults, MemoryResults } from './memory';
@@ -29,6 +30,7 @@ export interface Figures {
   realm?: RealmResults;
   latency?: LatencyResults;
   throughput?: ThroughputResults;
+  cpu?: CpuResults;
   firstInvocation?: FirstInvocationResults;
   timeout?: TimeoutResults;
   memory?: MemoryResults;

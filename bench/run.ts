@@ -1,7 +1,7 @@
 // `npm run bench` (= node out/bench/run.js after a build): runs the benchmark, writes
 // bench/results/latest.json and latest.md (quick runs: quick.json/.md), and prints the table.
 //   --quick         CI-sized run, well under a minute; asserts nothing about speed
-//   --only a,b      only these sections: realm, latency, throughput, first, timeout, memory, attacks
+//   --only a,b      only these sections: realm, latency, throughput, cpu, first, timeout, memory, attacks
 //   --out DIR       write the results there instead of bench/results
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -22,9 +22,14 @@ export class SandboxDriver {
   private readonly waiters = new Map<string, (f: Frame) => void>();
   private readonly exited: Promise<void>;
   private requestId = 0;
+  /** The end of the sandbox's stderr (Node's warnings about the permission model land here, unprinted). */
+  private stderrTail = '';
 
   private constructor(private readonly child: ChildProcess) {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);
+    });
     child.stdout!.on('data', (chunk: Buffer) => {
       for (const f of this.decoder.push(chunk) as Frame[]) {
         const key = f.kind === 'worker' ? `result:${f.plugin}:${f.message?.requestId}` : f.kind === 'loaded' ? `loaded:${f.plugin}` : f.kind;
@@ -37,10 +42,10 @@ export class SandboxDriver {
 
   /** Spawns the sandbox as SandboxProcess does (process.execPath, `flags`, a minimal environment) and waits for `ready`. */
   static async start(flags: readonly string[]): Promise<SandboxDriver> {
-    const child = spawn(process.execPath, [...flags, SANDBOX_ENTRY], { stdio: ['pipe', 'pipe', 'inherit'], env: { ELECTRON_RUN_AS_NODE: '1', NODE_OPTIONS: '' } });
+    const child = spawn(process.execPath, [...flags, SANDBOX_ENTRY], { stdio: ['pipe', 'pipe', 'pipe'], env: { ELECTRON_RUN_AS_NODE: '1', NODE_OPTIONS: '' } });
     const driver = new SandboxDriver(child);
     const ready = driver.waitFor('ready');
-    await Promise.race([ready, driver.exited.then(() => Promise.reject(new Error('the sandbox exited before it was ready')))]);
+    await Promise.race([ready, driver.exited.then(() => Promise.reject(new Error(`the sandbox exited before it was ready: ${driver.stderrTail.trim().slice(-500)}`)))]);
     return driver;
   }
 

@@ -41,7 +41,7 @@ describe('npm run bench (tiny smoke run)', function () {
     assert.ok(m.cores > 0 && m.memoryGb > 0);
     assert.equal(m.loadavgStart.length, 3);
     assert.equal(m.loadavgEnd.length, 3);
-    assert.deepEqual(results.load.map((l) => l.section), ['realm', 'latency', 'throughput', 'first', 'timeout', 'memory', 'attacks']);
+    assert.deepEqual(results.load.map((l) => l.section), ['realm', 'latency', 'throughput', 'cpu', 'first', 'timeout', 'memory', 'attacks']);
   });
 
   it('reports every figure with median, spread, p99 and n', () => {
@@ -59,6 +59,9 @@ describe('npm run bench (tiny smoke run)', function () {
       assertSummary(latency.chain[size], `chain ${size}`);
     }
     for (const k of ['onePlugin', 'fourPlugins', 'floorSequential', 'floorPipelined'] as const) assertSummary(f.throughput![k], `throughput.${k}`);
+    if (f.cpu!.available) {
+      for (const k of ['wallPerCall', 'hostPerCall', 'sandboxMainPerCall', 'pluginWorkerPerCall', 'sandboxHelpersPerCall', 'totalPerCall'] as const) assertSummary(f.cpu![k], `cpu.${k}`);
+    }
     for (const k of ['coldProcess', 'furtherPlugin', 'floorProcessStart', 'floorWorkerStart'] as const) assertSummary(f.firstInvocation![k], `first.${k}`);
     for (const [k, s] of Object.entries(f.firstInvocation!.phases)) assertSummary(s, `first.phases.${k}`);
     assert.ok(f.firstInvocation!.sandboxFlags.includes('--disallow-code-generation-from-strings'));
