@@ -158,3 +158,12 @@ export function runtimeLines(logs: LogEntry[], plugin: string): string[] {
 }
 
 export { input };
+
+/**
+ * A test of a gap this suite found and did not fix (each is listed in docs/security.md, "Known gaps"). It asserts
+ * the correct behaviour, so it fails until the gap is closed: it runs with PLUGIN_RUNTIME_KNOWN_GAPS=1 and is
+ * reported as pending otherwise, so the suite stays green while the gap stays visible.
+ */
+export function itGap(title: string, fn: () => Promise<void>): void {
+  (process.env['PLUGIN_RUNTIME_KNOWN_GAPS'] ? it : it.skip)(`KNOWN GAP: ${title}`, fn);
+}
