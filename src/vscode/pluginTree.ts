@@ -42,10 +42,11 @@ function iconOf(info: PluginInfo): vscode.ThemeIcon {
   return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
 }
 
-function timeOf(ms: number): string {
+function timeOf(ms: number, short = false): string {
   const d = new Date(ms);
   const sameDay = d.toDateString() === new Date().toDateString();
-  return sameDay ? d.toLocaleTimeString() : d.toLocaleString();
+  const time = short ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : d.toLocaleTimeString();
+  return sameDay ? time : `${d.toLocaleDateString()} ${time}`;
 }
 
 /** Why a plugin in ERROR is switched off, in one line: "auto-disabled after 5 consecutive failures: timeout". */
@@ -62,7 +63,7 @@ export function descriptionOf(info: PluginInfo): string {
   const reason = errorReason(info);
   if (reason) {
     const last = info.lastError ?? info.health.lastError;
-    parts.push(`ERROR — ${reason}${last ? ` (${timeOf(last.time)})` : ''}`);
+    parts.push(`ERROR — ${reason}${last ? ` (${timeOf(last.time, true)})` : ''}`);
   } else {
     parts.push(info.state);
     if (info.needsReapproval) parts.push('needs re-approval');

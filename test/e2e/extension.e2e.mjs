@@ -83,7 +83,7 @@ export const tests = {
     await treeRow(page, 'Flaky Demo (always fails)', 'ENABLED');
   },
 
-  async "Restricted Mode ignores the workspace's .vscode/plugins"({ open }) {
+  async "Restricted Mode ignores the workspace's .vscode/plugins and its pluginFolders setting"({ open, repoRoot }) {
     const plugin = {
       '.vscode/plugins/workspace-echo/plugin.json': JSON.stringify({
         name: 'workspace-echo', displayName: 'Workspace Echo', version: '1.0.0', description: 'Returns its input.', publisher: 'tests',
@@ -91,15 +91,18 @@ export const tests = {
       }),
       '.vscode/plugins/workspace-echo/index.js': 'module.exports = { transform(input) { return input.text; } };',
     };
-    const trusted = await open({ trust: true, files: plugin });
+    const settings = SAMPLE_SETTINGS(repoRoot);
+    const trusted = await open({ trust: true, files: plugin, settings });
     await openPluginsView(trusted.page);
     await treeRow(trusted.page, 'Workspace Echo', 'AVAILABLE');
+    await treeRow(trusted.page, 'Sort Lines', 'AVAILABLE');
 
-    const untrusted = await open({ trust: false, files: plugin });
+    const untrusted = await open({ trust: false, files: plugin, settings });
     await untrusted.page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ state: 'visible', timeout: 15_000 });
     await openPluginsView(untrusted.page);
     // Nothing found: the welcome view shows instead of the workspace's plugin.
     await untrusted.page.locator('.welcome-view-content', { hasText: 'No plugins found in the plugin folders' }).waitFor({ state: 'visible', timeout: 15_000 });
     assert.equal(await untrusted.page.locator('.pane-body .monaco-list-row[aria-label^="Workspace Echo,"]').count(), 0);
+    assert.equal(await untrusted.page.locator('.pane-body .monaco-list-row[aria-label^="Sort Lines,"]').count(), 0);
   },
 };

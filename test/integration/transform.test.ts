@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import {
-  SAMPLES_DIR, closeAllEditors, extensionApi, installViaCommand, openEditor, removeTempDirs, tempDir, transform, uninstallAll, usePluginFolders, writePlugin,
+  SAMPLES_DIR, closeAllEditors, extensionApi, installViaCommand, openEditor, removeTempDirs, setSetting, tempDir, transform, uninstallAll, usePluginFolders, writePlugin,
 } from './helpers';
 import type { TestApi } from '../../src/extension';
 
@@ -17,8 +17,10 @@ describe('Transform Selection with Plugin…', function () {
     writePlugin(fixtures, 'shout', 'module.exports = { transform(input) { return input.text.toUpperCase(); } };');
     writePlugin(fixtures, 'describe-input', 'module.exports = { transform(input) { return { text: `${input.languageId}|${input.fileName}|${input.text.length}` }; } };');
     writePlugin(fixtures, 'thrower', 'module.exports = { transform() { throw new Error("no thanks"); } };');
+    // Busy for 600 ms: longer than the delay before the progress notification shows.
+    writePlugin(fixtures, 'slow', 'module.exports = { transform(input) { const end = Date.now() + 600; while (Date.now() < end) {} return input.text.split("").reverse().join(""); } };');
     await usePluginFolders(api, [SAMPLES_DIR, fixtures]);
-    for (const name of ['shout', 'describe-input', 'thrower', 'sort-lines']) await installViaCommand(api, name);
+    for (const name of ['shout', 'describe-input', 'thrower', 'slow', 'sort-lines']) await installViaCommand(api, name);
   });
 
   afterEach(async () => {
@@ -106,6 +108,19 @@ describe('Transform Selection with Plugin…', function () {
       assert.equal(editor.document.getText(), 'abc');
     } finally {
       await vscode.commands.executeCommand('pluginRuntime.enablePlugin', { plugin: 'shout' });
+    }
+  });
+
+  it('applies the result of a slow run (shown with a progress notification)', async () => {
+    await setSetting(api, 'limits.timeoutMs', 5000, (a) => a.limits.timeoutMs === 5000);
+    try {
+      const editor = await openEditor('abc');
+      editor.selection = new vscode.Selection(0, 0, 0, 3);
+      const result = await transform('slow');
+      assert.equal(result.applied, true, JSON.stringify(result));
+      assert.equal(editor.document.getText(), 'cba');
+    } finally {
+      await setSetting(api, 'limits.timeoutMs', undefined, (a) => a.limits.timeoutMs === 200);
     }
   });
 
