@@ -59,7 +59,7 @@ export class OutputLog implements LogSink, vscode.Disposable {
   }
 
   show(): void {
-    this.channel.show(true);
+    this.channel.show(false);
   }
 
   dispose(): void {
