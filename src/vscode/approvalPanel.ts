@@ -190,7 +190,7 @@ export function renderApprovalPage(request: ApprovalRequest, res: PageResources)
   const lead = install
     ? 'This plugin is third-party code. It runs in a sandbox and can use only the permissions you approve here. Approving installs and enables it; nothing is installed until you approve.'
     : request.diff
-      ? 'This plugin changed since you approved it, so it will not run until you approve it as it is now. Denying keeps it switched off from running.'
+      ? 'Its files changed since you approved it, so it does not run until you approve it as it is now. A permission it newly asks for is unticked: tick it to grant it. Deny keeps your earlier approval, and the plugin keeps not running.'
       : 'Untick a permission and approve to take it back; tick it again to give it back.';
   const approveLabel = install ? 'Approve and install' : 'Approve';
   return `<!DOCTYPE html>
