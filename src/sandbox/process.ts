@@ -39,6 +39,12 @@ function send(message: FromSandbox): void {
   process.stdout.write(encodeFrame(message));
 }
 
+/** The largest frame forwarded for a plugin: below what the host accepts, so an oversize message is
+ *  refused here, where it can be charged to the plugin that sent it, not to the whole process. */
+function maxForwardBytes(limits: SandboxLimits): number {
+  return limits.maxOutputBytes * 6 + 4 * 1024 * 1024;
+}
+
 function load(plugin: string, generation: number, source: string, filename: string, limits: SandboxLimits): void {
   const old = slots.get(plugin);
   if (old) end(old, 'terminate');
@@ -125,7 +131,13 @@ function onWorkerMessage(slot: Slot, m: WorkerPost): void {
       send({ kind: 'limit', plugin, generation, requestId: m.requestId, limit: 'output-too-large', detail: 'the output exceeds the limit' });
       continue;
     }
-    send({ kind: 'worker', plugin, generation, message });
+    const frame = encodeFrame({ kind: 'worker', plugin, generation, message });
+    if (frame.length > maxForwardBytes(slot.limits)) {
+      send({ kind: 'limit', plugin, generation, requestId: m.requestId, limit: 'protocol-violation', detail: `a message of ${frame.length} bytes, over the ${maxForwardBytes(slot.limits)}-byte limit` });
+      end(slot, 'terminate');
+      return;
+    }
+    process.stdout.write(frame);
   }
   if (m.finished) slot.busy = undefined;
 }

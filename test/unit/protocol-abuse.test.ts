@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { LoadedPlugin } from '../../src/core/manifest';
 import { removeTempDirs, writePlugin } from '../helpers/host';
-import { WORKERS_DIR, failed, input, itGap, makeHostileHost, runtimeLines, shape, succeeded, waitFor, type HostileHost, type Shape } from '../helpers/hostile';
+import { WORKERS_DIR, failed, input, makeHostileHost, runtimeLines, shape, succeeded, waitFor, type HostileHost, type Shape } from '../helpers/hostile';
 
 const violation = (detail: string): Shape => failed('protocol-violation', detail);
 const crashed = (detail: string): Shape => failed('worker-crashed', detail);
@@ -118,7 +118,7 @@ describe('protocol abuse: a worker that speaks the protocol badly', function () 
     await goodStillWorks();
   });
 
-  itGap('a worker that speaks unprompted right after starting is not respawned in a loop', async () => {
+  it('a worker that speaks unprompted right after starting is not respawned in a loop', async () => {
     const bad = breaker('unprompted');
     assert.deepEqual(shape(await t.host.invoke(bad, 'transform', input('a'))), violation('The sandbox sent a message for request 5, which is not running.'));
     // The replacement worker speaks unprompted too; that must end it without starting yet another one.
@@ -126,7 +126,7 @@ describe('protocol abuse: a worker that speaks the protocol badly', function () 
     assert.equal(t.host.status().loadedWorkers, 0, 'no worker is (re)started for a plugin that has no invocation waiting');
   });
 
-  itGap('an API message larger than the host accepts fails that invocation as protocol-violation (not the whole sandbox as worker-crashed)', async () => {
+  it('an API message larger than the host accepts fails that invocation as protocol-violation (not the whole sandbox as worker-crashed)', async () => {
     const bad = breaker('oversize-api');
     const r = shape(await t.host.invoke(bad, 'transform', input('a')));
     assert.equal(r.ok ? 'ok' : r.kind, 'protocol-violation');
@@ -163,7 +163,7 @@ describe('protocol abuse: a sandbox process that breaks the framing', function (
       assert.equal(s.restarts, 1);
     });
 
-    itGap(`${mode}: the in-flight invocation fails as protocol-violation`, async () => {
+    it(`${mode}: the in-flight invocation fails as protocol-violation`, async () => {
       const { outcome } = await fake(mode);
       assert.equal(outcome.ok ? 'ok' : outcome.kind, 'protocol-violation');
     });
@@ -177,12 +177,12 @@ describe('protocol abuse: a sandbox process that breaks the framing', function (
     );
   });
 
-  itGap('unknown-message: a good plugin invoked right after the violation is not failed with the dying process', async () => {
+  it('unknown-message: a good plugin invoked right after the violation is not failed with the dying process', async () => {
     const { good } = await fake('unknown-message');
     assert.deepEqual(shape(await t.host.invoke(good, 'transform', input('after'))), succeeded('ok:after'));
   });
 
-  itGap('not-running: a message for a plugin the host never loaded ends the sandbox as protocol-violation', async () => {
+  it('not-running: a message for a plugin the host never loaded ends the sandbox as protocol-violation', async () => {
     const { outcome } = await fake('not-running');
     assert.equal(outcome.ok ? 'ok' : outcome.kind, 'protocol-violation');
   });

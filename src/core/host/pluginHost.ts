@@ -351,7 +351,7 @@ export class PluginHost {
           maxFrameBytes: this.limits.maxOutputBytes * 6 + 8 * 1024 * 1024,
           onMessage: (m) => this.onSandboxMessage(m),
           onViolation: (detail) => this.onSandboxViolation(detail),
-          onExit: (exit) => this.onSandboxExit(exit),
+          onExit: (exit, process) => this.onSandboxExit(exit, process),
         });
         if (this.disposed) {
           this.sandbox.kill('disposed during start');
@@ -369,38 +369,53 @@ export class PluginHost {
     return this.starting;
   }
 
-  private onSandboxExit(exit: SandboxExit): void {
-    this.sandbox = undefined;
-    if (exit.intentional) return;
-    this.restarts += 1;
+  private onSandboxExit(exit: SandboxExit, process: SandboxProcess): void {
+    // An exit of a process we already let go of (killed after a violation, reaped) changes nothing now.
+    if (process !== this.sandbox) return;
+    if (exit.intentional) {
+      this.sandbox = undefined;
+      return;
+    }
     const kind = exit.outOfMemory ? 'memory' : 'worker-crashed';
-    const detail = exit.outOfMemory
-      ? 'A plugin ran the sandbox process out of memory; the process was restarted.'
-      : `The sandbox process ended (${exit.reason}) and was restarted.`;
+    this.detachSandbox(
+      makeFailure(kind, exit.outOfMemory ? 'A plugin ran the sandbox process out of memory; the process was restarted.' : `The sandbox process ended (${exit.reason}) and was restarted.`),
+    );
+  }
+
+  private onSandboxViolation(detail: string): void {
+    // The sandbox process itself misbehaved: nothing it says can be attributed safely. Let go of it now,
+    // so that no new call is sent to it while it dies, and end it.
+    const dying = this.sandbox;
+    if (!dying) return;
+    this.detachSandbox(makeFailure('protocol-violation', detail));
+    dying.kill(detail, false);
+  }
+
+  /** Forgets the current sandbox process: every worker is gone, and what was running fails with `failure`. */
+  private detachSandbox(failure: PluginFailure): void {
+    this.sandbox = undefined;
+    this.restarts += 1;
     for (const slot of this.slots.values()) {
       const active = slot.current;
       slot.generation += 1;
       slot.state = 'unloaded';
       slot.loadedFingerprint = undefined;
       this.clearSlotTimers(slot);
-      // The plugins that were running when it died are the ones charged with it.
-      if (active) this.settle(slot, active, { ok: false, failure: makeFailure(kind, detail) });
+      // The plugins that were running when it went are the ones charged with it.
+      if (active) this.settle(slot, active, { ok: false, failure });
     }
-  }
-
-  private onSandboxViolation(detail: string): void {
-    // The sandbox process itself misbehaved: nothing it says can be attributed safely; end it.
-    for (const slot of this.slots.values()) {
-      if (slot.current) this.settle(slot, slot.current, { ok: false, failure: makeFailure('protocol-violation', detail) });
-    }
-    this.sandbox?.kill(detail, false);
   }
 
   private onSandboxMessage(m: FromSandbox): void {
     if (m.kind === 'ready') return;
     const slot = this.slots.get(m.plugin);
-    // A message for another generation comes from a worker we already replaced: drop it silently.
-    if (!slot || slot.generation !== m.generation) return;
+    // The host never loaded this plugin, or never issued this generation: the sandbox is making things up.
+    if (!slot || m.generation > slot.generation) {
+      this.onSandboxViolation(`a message for ${slot ? 'a worker generation the host never started' : 'a plugin the host never loaded'} (${m.plugin})`);
+      return;
+    }
+    // An older generation is a worker we already replaced; what it still had in flight is dropped silently.
+    if (m.generation !== slot.generation) return;
     switch (m.kind) {
       case 'loaded':
         if (slot.state === 'loading') {
@@ -418,13 +433,13 @@ export class PluginHost {
         return;
       case 'limit': {
         const active = slot.current;
-        if (m.limit !== 'output-too-large') this.endWorker(slot, m.limit);
-        if (active && active.requestId === m.requestId) {
-          this.settle(slot, active, { ok: false, failure: makeFailure(m.limit, m.detail, this.limits) });
-        } else {
+        if (!active || active.requestId !== m.requestId) {
           this.violation(slot, `a limit report for a request that is not running (${m.limit})`);
+          return;
         }
-        this.replaceWorker(slot);
+        if (m.limit !== 'output-too-large') this.endWorker(slot, m.limit);
+        this.settle(slot, active, { ok: false, failure: makeFailure(m.limit, m.detail, this.limits) });
+        this.replaceWorker(slot, true);
         return;
       }
       case 'worker-exit': {
@@ -432,7 +447,7 @@ export class PluginHost {
         const active = slot.current;
         this.endWorker(slot, m.reason);
         if (active) this.settle(slot, active, { ok: false, failure: makeFailure(m.reason === 'memory' ? 'memory' : 'worker-crashed', m.detail) });
-        this.replaceWorker(slot);
+        this.replaceWorker(slot, active !== undefined);
         return;
       }
     }
@@ -499,16 +514,21 @@ export class PluginHost {
       this.options.logger.runtime(slot.name, 'error', `failed (protocol-violation): ${failure.message} ${failure.detail}`);
       this.emit(slot.name, { ok: false, failure, durationMs: 0 });
     }
-    this.replaceWorker(slot);
+    this.replaceWorker(slot, active !== undefined);
   }
 
-  /** A stopped worker is replaced at once, so the plugin's next call does not wait for a new one. */
-  private replaceWorker(slot: Slot): void {
+  /**
+   * A worker stopped during an invocation is replaced at once, so the plugin's next call does not wait for
+   * a new one. One that misbehaved while idle is not: a worker that breaks the protocol on its own would
+   * otherwise be restarted in a loop. Queued invocations always get a worker.
+   */
+  private replaceWorker(slot: Slot, stoppedWhileRunning: boolean): void {
     if (this.disposed || slot.state !== 'unloaded' || !this.sandbox?.alive) return;
     if (slot.queue.length > 0) {
       this.drive(slot);
       return;
     }
+    if (!stoppedWhileRunning) return;
     const last = this.lastPlugin.get(slot.name);
     if (last) {
       this.load(slot, last);
@@ -520,7 +540,7 @@ export class PluginHost {
     if (slot.current !== active) return;
     this.endWorker(slot, 'timeout');
     this.settle(slot, active, { ok: false, failure: makeFailure('timeout', undefined, this.limits) });
-    this.replaceWorker(slot);
+    this.replaceWorker(slot, true);
   }
 
   // ---- the plugin API ------------------------------------------------------------------------------------

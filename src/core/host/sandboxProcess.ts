@@ -26,7 +26,8 @@ export interface SandboxProcessOptions {
   onMessage(message: FromSandbox): void;
   /** A frame that is not one of the protocol's messages (a compromised or broken sandbox). */
   onViolation(detail: string): void;
-  onExit(exit: SandboxExit): void;
+  /** The process ended; `process` tells which one, since a replacement may already be running. */
+  onExit(exit: SandboxExit, process: SandboxProcess): void;
   /** Deadline for the `ready` handshake. */
   startTimeoutMs?: number;
 }
@@ -159,8 +160,10 @@ export class SandboxProcess {
       try {
         frames = decoder.push(chunk);
       } catch (e) {
-        // The stream can no longer be trusted (oversize or unparsable frame): end the process.
-        this.kill(`the sandbox sent a bad frame (${(e as Error).message})`, false);
+        // The stream can no longer be trusted (oversize or unparsable frame): report it, end the process.
+        const detail = `a bad frame from the sandbox (${(e as Error).message})`;
+        this.options.onViolation(detail);
+        this.kill(detail, false);
         return;
       }
       for (const f of frames) handle(f);
@@ -178,7 +181,7 @@ export class SandboxProcess {
         intentional: this.intentional,
         reason: this.endReason || (signal ? `killed by ${signal}` : `exited with code ${code}`),
         stderrTail: tail,
-      });
+      }, this);
     });
     for (const f of pending) handle(f);
   }
