@@ -1,6 +1,7 @@
 // The commands, as one table of factories (rust-analyzer's pattern): every id here is declared in
 // package.json with category "Plugin Runtime", and each handler reports its own errors instead of throwing.
 import * as vscode from 'vscode';
+import { AUTHORING_COMMANDS } from './authoringCommands';
 import type { Ctx } from './ctx';
 import { disablePlugin, enablePlugin, installPlugin, reenablePlugin, reviewPermissions, uninstallPlugin } from './lifecycleCommands';
 import { SECTION } from './settings';
@@ -22,6 +23,7 @@ export const COMMANDS: { readonly [id: string]: Factory } = {
   'pluginRuntime.openPluginFoldersSetting': () => () => vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.pluginFolders`),
   // Internal (hidden from the palette): the integration harness's smoke test calls it.
   'pluginRuntime.ping': () => () => 'pong',
+  ...AUTHORING_COMMANDS,
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {

@@ -98,10 +98,10 @@ export async function transformSelection(ctx: Ctx, arg: unknown): Promise<Transf
   return { applied: true, plugin: name, selections: ranges.length, changed: changes.length, durationMs: performance.now() - started };
 }
 
-type RunOutcome = { kind: 'ok'; outputs: string[] } | { kind: 'failed'; failure: PluginFailure } | { kind: 'cancelled' };
+export type RunOutcome = { kind: 'ok'; outputs: string[] } | { kind: 'failed'; failure: PluginFailure } | { kind: 'cancelled' };
 
 /** One invocation per selection, in order; the first failure stops the rest (each would count against the plugin). */
-async function runAll(ctx: Ctx, plugin: LoadedPlugin, doc: vscode.TextDocument, inputs: readonly string[], token: vscode.CancellationToken): Promise<RunOutcome> {
+export async function runAll(ctx: Ctx, plugin: LoadedPlugin, doc: vscode.TextDocument, inputs: readonly string[], token: vscode.CancellationToken): Promise<RunOutcome> {
   const host = ctx.host;
   const outputs: string[] = [];
   // The plugin sees the file's name, not where it lives on this machine.
@@ -119,7 +119,7 @@ async function runAll(ctx: Ctx, plugin: LoadedPlugin, doc: vscode.TextDocument, 
  * Runs `task`, showing a cancellable progress notification only if it is still running after
  * PROGRESS_DELAY_MS. Cancelling stops waiting at once (the plugin's own time limit still ends its run).
  */
-async function withProgressIfSlow(title: string, task: (token: vscode.CancellationToken) => Promise<RunOutcome>): Promise<RunOutcome> {
+export async function withProgressIfSlow(title: string, task: (token: vscode.CancellationToken) => Promise<RunOutcome>): Promise<RunOutcome> {
   const cts = new vscode.CancellationTokenSource();
   let finished = false;
   const work = task(cts.token).finally(() => {
@@ -141,7 +141,7 @@ async function withProgressIfSlow(title: string, task: (token: vscode.Cancellati
   }
 }
 
-function notifyRefusal(ctx: Ctx, name: string, failure: PluginFailure, reason: string): void {
+export function notifyRefusal(ctx: Ctx, name: string, failure: PluginFailure, reason: string): void {
   const buttons: string[] = [];
   if (reason === 'error-state') buttons.push('Re-enable');
   if (reason === 'needs-reapproval') buttons.push('Review Permissions');
@@ -153,7 +153,7 @@ function notifyRefusal(ctx: Ctx, name: string, failure: PluginFailure, reason: s
 }
 
 /** The error kind, the fixed message, "Show Logs", and "Re-enable" when this failure switched the plugin off. */
-async function notifyFailure(ctx: Ctx, plugin: LoadedPlugin, failure: PluginFailure): Promise<void> {
+export async function notifyFailure(ctx: Ctx, plugin: LoadedPlugin, failure: PluginFailure): Promise<void> {
   const name = plugin.manifest.name;
   // The crash policy records the outcome asynchronously; wait for it so the state shown is the real one.
   await ctx.runtime.link.settled();

@@ -75,7 +75,7 @@ export const tests = {
     const menu = page.getByRole('menu').last();
     await menu.getByRole('menuitem', { name: 'Re-enable Plugin…' }).waitFor({ state: 'visible' });
     const items = (await menu.getByRole('menuitem').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
-    assert.deepEqual(items, ['Re-enable Plugin…', 'Review Permissions…', 'Uninstall Plugin…', 'Show Logs']);
+    assert.deepEqual(items, ['Re-enable Plugin…', 'Reload Plugin', 'Review Permissions…', 'Uninstall Plugin…', 'Show Logs']);
     await page.keyboard.press('Escape');
     // Re-enable from the failure notification.
     const last = await toast(page, 'switched off after 5 consecutive failures');
