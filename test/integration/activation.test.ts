@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { REPO_ROOT, extensionApi } from './helpers';
+import { REPO_ROOT, extensionApi, waitFor } from './helpers';
 
 interface ContributedCommand {
   command: string;
@@ -63,8 +63,10 @@ describe('activation and commands', () => {
   it('Show Logs opens the "Plugin Runtime" output channel', async () => {
     await vscode.commands.executeCommand('pluginRuntime.showLogs');
     // The output channel's document is opened for the view; its name is in the URI.
-    await new Promise((r) => setTimeout(r, 200));
-    const channel = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'output' && /Plugin Runtime|plugin-runtime/i.test(d.uri.toString()));
+    const channel = await waitFor(
+      () => vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'output' && /Plugin Runtime|plugin-runtime/i.test(d.uri.toString())),
+      'the Plugin Runtime output channel to be shown',
+    ).catch(() => undefined);
     assert.ok(channel, `no output document for Plugin Runtime among ${vscode.workspace.textDocuments.map((d) => d.uri.toString()).join(', ')}`);
   });
 });

@@ -36,6 +36,16 @@ export async function setSetting(api: TestApi, key: string, value: unknown, read
   await waitFor(() => ready(api), `the runtime to pick up pluginRuntime.${key} = ${JSON.stringify(value)}`);
 }
 
+/**
+ * A time limit far above the default 200 ms, for suites that are not about the limit: on a loaded machine a
+ * trivial plugin can miss 200 ms, and these suites test the editor side. Set it the way a person would.
+ */
+export const RELAXED_TIMEOUT_MS = 3000;
+
+export async function relaxTimeout(api: TestApi, on: boolean): Promise<void> {
+  await setSetting(api, 'limits.timeoutMs', on ? RELAXED_TIMEOUT_MS : undefined, (a) => a.limits.timeoutMs === (on ? RELAXED_TIMEOUT_MS : 200));
+}
+
 /** Points pluginFolders at `folders` (plus the managed folder, always) and waits for the runtime to use them. */
 export async function usePluginFolders(api: TestApi, folders: readonly string[]): Promise<void> {
   const value = folders.length > 0 ? [...folders] : undefined;

@@ -9,6 +9,7 @@ import type { TestApi } from '../../src/extension';
 import {
   FakeApprover, SAMPLES_DIR, approveAll, closeAllEditors, denyAll, extensionApi, installViaCommand, openEditor, removeTempDirs, setSetting, tempDir, transform,
   uninstallAll, usePluginFolders, waitFor, writePlugin, yesConfirmer,
+  relaxTimeout,
 } from './helpers';
 
 type Result = { ok: boolean; state?: string; reason?: string; message?: string };
@@ -28,6 +29,7 @@ describe('plugin lifecycle through the commands', function () {
     api = await extensionApi();
     fixtures = tempDir('pr-int-lifecycle-');
     writePlugin(fixtures, 'notes', 'module.exports = { async transform(input, api) { await api.storage.set("last", input.text); return input.text; } };', { permissions: ['read:data', 'write:data'] });
+    await relaxTimeout(api, true);
     await usePluginFolders(api, [SAMPLES_DIR, fixtures]);
     api.setConfirmer(yesConfirmer);
   });
@@ -40,6 +42,7 @@ describe('plugin lifecycle through the commands', function () {
   after(async () => {
     await uninstallAll(api);
     api.setConfirmer(undefined);
+    await relaxTimeout(api, false);
     await usePluginFolders(api, []);
     removeTempDirs();
   });

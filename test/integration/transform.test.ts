@@ -3,7 +3,8 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import {
-  SAMPLES_DIR, closeAllEditors, extensionApi, installViaCommand, openEditor, removeTempDirs, setSetting, tempDir, transform, uninstallAll, usePluginFolders, writePlugin,
+  SAMPLES_DIR, closeAllEditors, extensionApi, installViaCommand, openEditor, removeTempDirs, tempDir, transform, uninstallAll, usePluginFolders, writePlugin,
+  relaxTimeout,
 } from './helpers';
 import type { TestApi } from '../../src/extension';
 
@@ -19,6 +20,7 @@ describe('Transform Selection with Plugin…', function () {
     writePlugin(fixtures, 'thrower', 'module.exports = { transform() { throw new Error("no thanks"); } };');
     // Busy for 600 ms: longer than the delay before the progress notification shows.
     writePlugin(fixtures, 'slow', 'module.exports = { transform(input) { const end = Date.now() + 600; while (Date.now() < end) {} return input.text.split("").reverse().join(""); } };');
+    await relaxTimeout(api, true);
     await usePluginFolders(api, [SAMPLES_DIR, fixtures]);
     for (const name of ['shout', 'describe-input', 'thrower', 'slow', 'sort-lines']) await installViaCommand(api, name);
   });
@@ -32,6 +34,7 @@ describe('Transform Selection with Plugin…', function () {
     await uninstallAll(api);
     await usePluginFolders(api, []);
     removeTempDirs();
+    await relaxTimeout(api, false);
   });
 
   it('transforms a single selection', async () => {
@@ -112,16 +115,11 @@ describe('Transform Selection with Plugin…', function () {
   });
 
   it('applies the result of a slow run (shown with a progress notification)', async () => {
-    await setSetting(api, 'limits.timeoutMs', 5000, (a) => a.limits.timeoutMs === 5000);
-    try {
-      const editor = await openEditor('abc');
-      editor.selection = new vscode.Selection(0, 0, 0, 3);
-      const result = await transform('slow');
-      assert.equal(result.applied, true, JSON.stringify(result));
-      assert.equal(editor.document.getText(), 'cba');
-    } finally {
-      await setSetting(api, 'limits.timeoutMs', undefined, (a) => a.limits.timeoutMs === 200);
-    }
+    const editor = await openEditor('abc');
+    editor.selection = new vscode.Selection(0, 0, 0, 3);
+    const result = await transform('slow');
+    assert.equal(result.applied, true, JSON.stringify(result));
+    assert.equal(editor.document.getText(), 'cba');
   });
 
   it('accepts the plugin as a plain name too (for keybindings and the tree)', async () => {
