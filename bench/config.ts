@@ -34,8 +34,8 @@ export interface BenchConfig {
 export const CONFIGS: Record<BenchMode, BenchConfig> = {
   full: {
     mode: 'full',
-    rounds: 7,
-    calls: { '100B': 200, '10KB': 150, '1MB': 16 },
+    rounds: 9,
+    calls: { '100B': 200, '10KB': 150, '1MB': 24 },
     throughputRounds: 5,
     throughputMs: 1500,
     coldRounds: 7,
