@@ -33,7 +33,7 @@ interface RowOptions {
   note?: string;
   /** The run failed on this limit. */
   failedHere?: boolean;
-  /** The figure may count more than the limit does (a cold first invocation's time): it warns, never "exceeds". */
+  /** The figure counts more than the limit does (a cold first invocation's time): it is shown, never flagged. */
   upperBound?: boolean;
 }
 
@@ -41,7 +41,7 @@ function row(name: UsageRowName, used: number | undefined, limit: number, unit: 
   const known = used === undefined ? null : used;
   const percent = known === null ? null : Math.round((known / limit) * 1000) / 10;
   const exceeded = options.failedHere === true || (known !== null && known > limit && options.upperBound !== true);
-  const warning = exceeded || (known !== null && known >= limit * WARN_RATIO);
+  const warning = exceeded || (known !== null && known >= limit * WARN_RATIO && options.upperBound !== true);
   const note = [known === null ? 'not reported: the worker was stopped' : '', options.note ?? ''].filter(Boolean).join('; ');
   return note === '' ? { name, used: known, limit, unit, percent, warning, exceeded } : { name, used: known, limit, unit, percent, warning, exceeded, note };
 }
