@@ -13,6 +13,7 @@ import {
   failed,
   HOSTILE_DIR,
   input,
+  itGap,
   loadHostile,
   loadProblems,
   makeHostileHost,
@@ -330,6 +331,36 @@ describe('hostile corpus (test/fixtures/hostile)', function () {
       const r = await t.host.invoke(bypass, 'transform', input(''));
       assert.deepEqual(shape(r), threw(CODEGEN_OFF));
       await assertHealthy(t, baselineMb);
+    });
+  });
+
+  describe('memory the V8 heap does not see: the sandbox RSS watchdog must not charge a neighbour', () => {
+    /** Alternates `rounds` calls of `hostile` and of a well-behaved plugin on one host with a 600 MB RSS budget. */
+    async function alternate(hostile: string, rounds: number, text = ''): Promise<{ hostile: Shape[]; neighbour: Shape[] }> {
+      t = makeHostileHost({ limits: { timeoutMs: 5000, sandboxRssBudgetMb: 600 } });
+      const p = loadHostile(hostile);
+      // The neighbour does ~50 ms of work per call, as a real transform on a large selection would.
+      const neighbour = writePlugin('neighbour', 'module.exports = { transform(i) { const until = Date.now() + 50; while (Date.now() < until); return "n:" + i.text; } };');
+      const out = { hostile: [] as Shape[], neighbour: [] as Shape[] };
+      for (let i = 0; i < rounds; i++) {
+        out.hostile.push(shape(await t.host.invoke(p, 'transform', input(text))));
+        out.neighbour.push(shape(await t.host.invoke(neighbour, 'transform', input(String(i)))));
+      }
+      return out;
+    }
+
+    it('intl-hoarder: ICU memory past the cap fails the hoarder as memory, every time, and never its neighbour', async () => {
+      const r = await alternate('intl-hoarder', 10, '150');
+      for (const h of r.hostile) assert.ok(h.ok ? h.output === 'true' : h.kind === 'memory' && h.detail === OFF_HEAP_CAP, JSON.stringify(h));
+      assert.deepEqual(r.neighbour, Array.from({ length: 10 }, (_, i) => succeeded(`n:${i}`)));
+      await assertHealthy(t!, baselineMb);
+    });
+
+    // Under the cap on every call, its ICU garbage still outlives each call (V8 neither sees nor collects it in
+    // time), the sandbox's RSS crosses its budget, and the watchdog ends whichever workers are busy then.
+    itGap('intl-garbage-under-cap: garbage left under the cap never gets a well-behaved neighbour stopped as memory', async () => {
+      const r = await alternate('intl-garbage-under-cap', 60);
+      assert.deepEqual(r.neighbour, Array.from({ length: 60 }, (_, i) => succeeded(`n:${i}`)));
     });
   });
 
