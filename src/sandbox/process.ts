@@ -19,6 +19,13 @@ function workerEntryFromArgv(): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 const WATCHDOG_INTERVAL_MS = 50;
+/**
+ * terminate() cannot interrupt a single builtin that never checks for interrupts (`new Array(2**26).fill(x)`
+ * keeps allocating until V8 aborts the process, seconds later). A worker still alive this long after
+ * terminate() gets the process wall at once: the sandbox exits (code 71) and the host restarts it.
+ */
+const TERMINATE_GRACE_MS = 1000;
+export const EXIT_WORKER_UNSTOPPABLE = 71;
 /** Host → sandbox frames carry plugin sources (≤ 5 MB) and selections; bound them anyway. */
 const MAX_INBOUND_FRAME_BYTES = 256 * 1024 * 1024;
 
@@ -95,7 +102,16 @@ function load(plugin: string, generation: number, source: string, filename: stri
 function end(slot: Slot, why: 'terminate' | 'memory'): void {
   if (slot.endedBy === undefined) slot.endedBy = why;
   if (slots.get(slot.plugin) === slot) slots.delete(slot.plugin);
+  let exited = false;
+  slot.worker.once('exit', () => {
+    exited = true;
+  });
   void slot.worker.terminate();
+  setTimeout(() => {
+    if (exited) return;
+    console.error(`plugin-runtime sandbox: the worker of ${slot.plugin} did not stop within ${TERMINATE_GRACE_MS} ms of terminate(); restarting the sandbox process`);
+    process.exit(EXIT_WORKER_UNSTOPPABLE);
+  }, TERMINATE_GRACE_MS).unref();
 }
 
 function onWorkerMessage(slot: Slot, m: WorkerPost): void {
@@ -169,7 +185,12 @@ function onHostMessage(raw: unknown): void {
     }
     case 'terminate': {
       const slot = slots.get(msg.plugin);
-      if (slot && slot.generation === msg.generation) end(slot, 'terminate');
+      if (slot && slot.generation === msg.generation && slot.endedBy === undefined) {
+        end(slot, 'terminate'); // acknowledged by the worker's exit
+      } else {
+        // Already gone (we ended it ourselves, or it crashed): acknowledge now; the host waits for every ack.
+        send({ kind: 'worker-exit', plugin: msg.plugin, generation: msg.generation, reason: 'terminated', detail: '' });
+      }
       return;
     }
     case 'shutdown':

@@ -98,17 +98,25 @@ function prepareRealm(): Realm {
     memoryExceededBy: fns['memoryExceededBy'] as Realm['memoryExceededBy'],
     recordLoadError: fns['recordLoadError'] as Realm['recordLoadError'],
   };
+  return realm;
+}
+
+/**
+ * Runs the plugin's script in a prepared realm. This is the first plugin code a realm sees, and it runs only
+ * when an invocation starts (under the host's timer): preparing ahead covers the context and the prelude,
+ * never plugin code, so an idle worker never runs any (a top-level loop would otherwise spin unbounded).
+ */
+function evaluatePlugin(realm: Realm): void {
   if (pluginScript === undefined) {
     realm.recordLoadError(compileError ?? 'the script could not be compiled');
-  } else {
-    try {
-      pluginScript.runInContext(context);
-    } catch (e) {
-      // `e` belongs to the plugin's realm: it is handed back to that realm's own describer, never read here.
-      realm.recordLoadError(e);
-    }
+    return;
   }
-  return realm;
+  try {
+    pluginScript.runInContext(realm.context);
+  } catch (e) {
+    // `e` belongs to the plugin's realm: it is handed back to that realm's own describer, never read here.
+    realm.recordLoadError(e);
+  }
 }
 
 let next: Realm | undefined;
@@ -190,6 +198,7 @@ port.on('message', (data: unknown) => {
   }
   const { realm } = current;
   try {
+    if (type === 'invoke') evaluatePlugin(realm);
     realm.deliver(data);
     pump();
   } catch {

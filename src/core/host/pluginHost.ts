@@ -69,6 +69,11 @@ export interface HostStatus {
 }
 
 const LOAD_TIMEOUT_MS = 15_000;
+/**
+ * The sandbox's main thread never runs plugin code, so it answers a `terminate` at once. No answer within
+ * this long means the process itself is stuck (stopped, or wedged): it is replaced.
+ */
+const TERMINATE_ACK_TIMEOUT_MS = 5_000;
 
 interface Pending {
   requestId: number;
@@ -108,6 +113,8 @@ export class PluginHost {
   private readonly slots = new Map<string, Slot>();
   /** The plugin each slot last loaded, so a stopped worker can be replaced before the next call. */
   private readonly lastPlugin = new Map<string, LoadedPlugin>();
+  /** Terminates the sandbox has not confirmed yet, by `plugin:generation`. */
+  private readonly pendingTerminates = new Map<string, NodeJS.Timeout>();
   private readonly outcomeListeners = new Set<(e: OutcomeEvent) => void>();
   private sandbox: SandboxProcess | undefined;
   private starting: Promise<void> | undefined;
@@ -185,6 +192,7 @@ export class PluginHost {
     this.sandbox?.send({ kind: 'shutdown' });
     this.sandbox?.kill('the plugin host was disposed');
     this.sandbox = undefined;
+    this.clearPendingTerminates();
     this.outcomeListeners.clear();
   }
 
@@ -267,11 +275,31 @@ export class PluginHost {
   private endWorker(slot: Slot, reason: string): void {
     if (slot.state !== 'unloaded' && this.sandbox?.alive) {
       this.sandbox.send({ kind: 'terminate', plugin: slot.name, generation: slot.generation, reason });
+      this.expectTerminateAck(slot.name, slot.generation);
     }
     slot.generation += 1;
     slot.state = 'unloaded';
     slot.loadedFingerprint = undefined;
     this.clearSlotTimers(slot);
+  }
+
+  private expectTerminateAck(plugin: string, generation: number): void {
+    const key = `${plugin}:${generation}`;
+    const sandbox = this.sandbox;
+    const timer = setTimeout(() => {
+      this.pendingTerminates.delete(key);
+      if (sandbox !== this.sandbox || !sandbox) return;
+      this.detachSandbox(makeFailure('worker-crashed', `The sandbox process stopped responding (it did not confirm ending a worker within ${TERMINATE_ACK_TIMEOUT_MS / 1000} s) and was replaced.`));
+      sandbox.kill('unresponsive', false);
+      for (const slot of this.slots.values()) this.drive(slot);
+    }, TERMINATE_ACK_TIMEOUT_MS);
+    timer.unref();
+    this.pendingTerminates.set(key, timer);
+  }
+
+  private clearPendingTerminates(): void {
+    for (const t of this.pendingTerminates.values()) clearTimeout(t);
+    this.pendingTerminates.clear();
   }
 
   private clearSlotTimers(slot: Slot): void {
@@ -394,6 +422,7 @@ export class PluginHost {
   /** Forgets the current sandbox process: every worker is gone, and what was running fails with `failure`. */
   private detachSandbox(failure: PluginFailure): void {
     this.sandbox = undefined;
+    this.clearPendingTerminates();
     this.restarts += 1;
     for (const slot of this.slots.values()) {
       const active = slot.current;
@@ -412,6 +441,12 @@ export class PluginHost {
     // The host never loaded this plugin, or never issued this generation: the sandbox is making things up.
     if (!slot || m.generation > slot.generation) {
       this.onSandboxViolation(`a message for ${slot ? 'a worker generation the host never started' : 'a plugin the host never loaded'} (${m.plugin})`);
+      return;
+    }
+    if (m.kind === 'worker-exit' && m.reason === 'terminated') {
+      const key = `${m.plugin}:${m.generation}`;
+      clearTimeout(this.pendingTerminates.get(key));
+      this.pendingTerminates.delete(key);
       return;
     }
     // An older generation is a worker we already replaced; what it still had in flight is dropped silently.
@@ -443,7 +478,6 @@ export class PluginHost {
         return;
       }
       case 'worker-exit': {
-        if (m.reason === 'terminated') return;
         const active = slot.current;
         this.endWorker(slot, m.reason);
         if (active) this.settle(slot, active, { ok: false, failure: makeFailure(m.reason === 'memory' ? 'memory' : 'worker-crashed', m.detail) });

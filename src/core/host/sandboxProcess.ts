@@ -179,7 +179,9 @@ export class SandboxProcess {
         signal,
         outOfMemory: /heap out of memory|Reached heap limit|Fatal process out of memory|Allocation failed|Invalid (array|typed array|string) length/i.test(tail) && !this.intentional,
         intentional: this.intentional,
-        reason: this.endReason || (signal ? `killed by ${signal}` : `exited with code ${code}`),
+        reason:
+          this.endReason ||
+          (code === 71 ? 'a plugin could not be stopped, so the process was restarted' : signal ? `killed by ${signal}` : `exited with code ${code}`),
         stderrTail: tail,
       }, this);
     });
