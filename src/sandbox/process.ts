@@ -6,13 +6,15 @@ import { Worker } from 'node:worker_threads';
 import { encodeFrame, FrameDecoder } from '../core/host/framing';
 import { FromSandbox, ToSandbox, type SandboxLimits } from '../core/host/protocol';
 import { maxPayloadCharsFor, realmConfigFor } from './realmConfig';
-import type { WorkerBoot, WorkerPost } from './worker';
+import type { BootMessage, SpareBoot, WorkerBoot, WorkerPost } from './worker';
 
 // stdout carries frames only: anything that would print there goes to stderr instead.
 console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
 
 /** The bundled worker; tests may name another (`--worker-entry`) to play a worker that breaks the protocol. */
+const INJECTED_WORKER = workerEntryFromArgv() !== undefined;
 const WORKER_ENTRY = workerEntryFromArgv() ?? path.join(__dirname, 'worker.js');
+let shuttingDown = false;
 
 function workerEntryFromArgv(): string | undefined {
   const i = process.argv.indexOf('--worker-entry');
@@ -62,20 +64,11 @@ function load(plugin: string, generation: number, source: string, filename: stri
     realmConfig: realmConfigFor(limits),
     maxPayloadChars: maxPayloadCharsFor(limits),
   };
-  const worker = new Worker(WORKER_ENTRY, {
-    workerData: boot,
-    resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb, stackSizeMb: 4 },
-    env: {},
-    argv: [],
-    execArgv: [],
-    stdout: true,
-    stderr: true,
-    trackUnmanagedFds: true,
-  });
+  const worker = takeSpare(limits, boot) ?? spawnWorker(limits, boot);
   const slot: Slot = { plugin, generation, worker, limits, busy: undefined, endedBy: undefined };
   slots.set(plugin, slot);
-  worker.stdout.resume();
-  worker.stderr.resume();
+  // The next plugin (or this one's replacement after a timeout) takes a worker that is already up.
+  setImmediate(() => keepSpare(limits));
   worker.on('message', (m: WorkerPost) => onWorkerMessage(slot, m));
   worker.on('error', (err: Error & { code?: string }) => {
     if (slot.endedBy !== undefined) return;
@@ -97,6 +90,54 @@ function load(plugin: string, generation: number, source: string, filename: stri
     }
     send({ kind: 'worker-exit', plugin, generation, reason: 'crashed', detail: `the worker exited with code ${code}` });
   });
+}
+
+function spawnWorker(limits: SandboxLimits, data: WorkerBoot | SpareBoot): Worker {
+  const worker = new Worker(WORKER_ENTRY, {
+    workerData: data,
+    resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb, stackSizeMb: 4 },
+    env: {},
+    argv: [],
+    execArgv: [],
+    stdout: true,
+    stderr: true,
+    trackUnmanagedFds: true,
+  });
+  worker.stdout.resume();
+  worker.stderr.resume();
+  return worker;
+}
+
+/**
+ * One spare worker, started ahead of need with the current limits and its first realm prepared: starting a
+ * worker costs tens of milliseconds, handing a spare its plugin one message. Not used with an injected
+ * worker script (tests), whose workers expect their plugin at start.
+ */
+let spare: { worker: Worker; heapMb: number; alive: boolean } | undefined;
+
+function keepSpare(limits: SandboxLimits): void {
+  if (INJECTED_WORKER || shuttingDown || (spare?.alive && spare.heapMb === limits.maxHeapMb)) return;
+  if (spare) void spare.worker.terminate();
+  const entry = { worker: spawnWorker(limits, { spare: true, realmConfig: realmConfigFor(limits) }), heapMb: limits.maxHeapMb, alive: true };
+  entry.worker.on('error', () => {
+    entry.alive = false;
+  });
+  entry.worker.on('exit', () => {
+    entry.alive = false;
+    if (spare === entry) spare = undefined;
+  });
+  spare = entry;
+}
+
+function takeSpare(limits: SandboxLimits, boot: WorkerBoot): Worker | undefined {
+  const s = spare;
+  if (!s || !s.alive || s.heapMb !== limits.maxHeapMb) return undefined;
+  spare = undefined;
+  s.worker.removeAllListeners('error');
+  s.worker.removeAllListeners('exit');
+  const message: BootMessage = { t: 'boot', boot };
+  s.worker.postMessage(message);
+  return s.worker;
 }
 
 function end(slot: Slot, why: 'terminate' | 'memory'): void {
@@ -235,6 +276,8 @@ function watchdog(): void {
 }
 
 function shutdown(code: number): void {
+  shuttingDown = true;
+  if (spare) void spare.worker.terminate();
   for (const slot of slots.values()) end(slot, 'terminate');
   process.exit(code);
 }

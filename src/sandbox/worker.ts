@@ -24,6 +24,21 @@ export interface WorkerBoot {
   maxPayloadChars: number;
 }
 
+/**
+ * What a spare worker is started with: the realm limits only. It prepares its first realm at once, then waits
+ * for a `{ t: 'boot', boot }` message naming its plugin, so a new plugin worker is ready in a message's time.
+ */
+export interface SpareBoot {
+  spare: true;
+  realmConfig: WorkerBoot['realmConfig'];
+}
+
+/** sandbox process → a spare worker: become this plugin's worker. */
+export interface BootMessage {
+  t: 'boot';
+  boot: WorkerBoot;
+}
+
 /** worker → sandbox process. `payload` is the realm's outbox: a JSON array string, unparsed here. */
 export type WorkerPost =
   | { t: 'ready' }
@@ -50,7 +65,9 @@ interface Realm {
   recordLoadError(e: unknown): void;
 }
 
-const boot = workerData as WorkerBoot;
+const initial = workerData as WorkerBoot | SpareBoot;
+// Set by start(): a spare worker gets its plugin later, by message.
+let boot: WorkerBoot;
 const port = parentPort!;
 const post = (m: WorkerPost): void => port.postMessage(m);
 
@@ -69,19 +86,12 @@ const preludeScript = new vm.Script(__REALM_PRELUDE__, { filename: 'plugin-runti
 const checkpointScript = new vm.Script('0', { filename: 'plugin-runtime:checkpoint.js' });
 let pluginScript: vm.Script | undefined;
 let compileError: string | undefined;
-try {
-  // Compiled once; every fresh realm runs the same compiled script (no per-call compile).
-  pluginScript = new vm.Script(boot.source, { filename: boot.filename });
-} catch (e) {
-  compileError = `${(e as Error).name}: ${(e as Error).message}`;
-}
-
-const realmConfigJson = JSON.stringify(boot.realmConfig);
+let realmConfigJson = JSON.stringify(initial.realmConfig);
 
 function prepareRealm(): Realm {
   // A null-prototype contextified object: nothing of this realm is on the new global's lookup path.
   const context = vm.createContext(Object.create(null), {
-    name: `plugin:${boot.plugin}`,
+    name: 'plugin',
     codeGeneration: { strings: false, wasm: false },
     microtaskMode: 'afterEvaluate',
   });
@@ -176,8 +186,31 @@ function pump(): void {
   if (finished) retire();
 }
 
+/** Takes on a plugin: compiles its script once (every fresh realm runs the same compiled script). */
+function start(b: WorkerBoot): void {
+  boot = b;
+  try {
+    pluginScript = new vm.Script(boot.source, { filename: boot.filename });
+  } catch (e) {
+    compileError = `${(e as Error).name}: ${(e as Error).message}`;
+  }
+  const config = JSON.stringify(boot.realmConfig);
+  if (config !== realmConfigJson) {
+    // A spare prepared its realm for other limits: prepare again for these.
+    realmConfigJson = config;
+    next = undefined;
+  }
+  post({ t: 'ready' });
+  if (next === undefined) next = prepareRealm();
+}
+
 port.on('message', (data: unknown) => {
-  if (typeof data !== 'string') return;
+  if (typeof data !== 'string') {
+    const m = data as Partial<BootMessage> | null;
+    if (boot === undefined && m !== null && typeof m === 'object' && m.t === 'boot' && m.boot) start(m.boot);
+    return;
+  }
+  if (boot === undefined) return;
   let type: unknown;
   let requestId: unknown;
   try {
@@ -209,5 +242,9 @@ port.on('message', (data: unknown) => {
   }
 });
 
-post({ t: 'ready' });
-next = prepareRealm();
+if ('spare' in initial) {
+  // A spare: the realm is ready before any plugin is; the sandbox sends the plugin when it needs a worker.
+  next = prepareRealm();
+} else {
+  start(initial);
+}
