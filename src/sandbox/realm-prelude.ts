@@ -66,7 +66,8 @@
     // lives outside the heap (code generation for wasm is off anyway). FinalizationRegistry: its callbacks
     // run later, outside any invocation. console: V8 puts its own in every context, wired to the inspector;
     // plugins log through api.log.
-    for (const name of ['SharedArrayBuffer', 'Atomics', 'WebAssembly', 'FinalizationRegistry', 'console']) {
+    // gc: never exposed on purpose, but the worker turns V8's expose-gc flag on for a moment to take its own.
+    for (const name of ['SharedArrayBuffer', 'Atomics', 'WebAssembly', 'FinalizationRegistry', 'console', 'gc']) {
       delete G[name];
     }
 

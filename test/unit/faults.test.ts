@@ -16,7 +16,7 @@ import { resolveLimits } from '../../src/core/limits';
 import { PluginLogger } from '../../src/core/logging';
 import { PluginStorage } from '../../src/core/storage';
 import { REPO_ROOT, SANDBOX_ENTRY, removeTempDirs, writePlugin } from '../helpers/host';
-import { failed, input, itGap, makeHostileHost, shape, succeeded, waitFor, type HostileHost } from '../helpers/hostile';
+import { failed, input, makeHostileHost, shape, succeeded, waitFor, type HostileHost } from '../helpers/hostile';
 import { IDENTITY_SOURCE, cleanupTempDirs, tempDir, writePlugin as writeRegistryPlugin } from './registryFixtures';
 
 describe('faults', function () {
@@ -61,7 +61,7 @@ describe('faults', function () {
       assert.deepEqual(shape(await t.host.invoke(calm, 'transform', input('back'))), succeeded('back'));
     });
 
-    itGap('a frozen sandbox process (SIGSTOP) is replaced after a timeout it does not acknowledge', async () => {
+    it('a frozen sandbox process (SIGSTOP) is replaced after a timeout it does not acknowledge', async () => {
       t = makeHostileHost({ limits: { timeoutMs: 300 } });
       const calm = writePlugin('calm', 'module.exports = { transform: (i) => i.text };');
       await t.host.invoke(calm, 'transform', input('warm'));
@@ -71,7 +71,12 @@ describe('faults', function () {
         assert.deepEqual(shape(await t.host.invoke(calm, 'transform', input('frozen'))), failed('timeout', undefined, { timeoutMs: 300 }));
         assert.deepEqual(shape(await t.host.invoke(calm, 'transform', input('later'))), succeeded('later'));
       } finally {
-        process.kill(pid, 'SIGKILL');
+        // The host has already replaced (and killed) the frozen process; make sure, without failing if so.
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // ESRCH: already gone.
+        }
       }
     });
   });
