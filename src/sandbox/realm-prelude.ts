@@ -11,6 +11,9 @@
 // with its own realm (prototype pollution and the like); that can only change what *it* sends, and the
 // host treats everything that arrives as hostile.
 
+// Types only: erased when esbuild transforms this file, so the prelude stays one self-contained script.
+import type { RealmConfig } from './realmConfig';
+
 (function pluginRuntimeRealmPrelude() {
   'use strict';
   return function setup(configJson: string) {
@@ -41,15 +44,7 @@
     const isArray = Array.isArray;
     const stringSlice = String.prototype.slice;
 
-    const config = jsonParse(configJson) as {
-      maxOffHeapBytes: number;
-      maxStringChars: number;
-      maxOutputChars: number;
-      maxLogsPerInvocation: number;
-      maxLogChars: number;
-      maxApiCallsPerInvocation: number;
-      maxApiArgsChars: number;
-    };
+    const config = jsonParse(configJson) as RealmConfig;
 
     const clip = (s: string, n: number): string => (s.length > n ? (apply(stringSlice, s, [0, n]) as string) : s);
 

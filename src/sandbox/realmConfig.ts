@@ -1,10 +1,20 @@
 // The realm's limits, derived from the host's limits in one place (the sandbox process and benchmarks use it).
 import type { SandboxLimits } from '../core/host/protocol';
-import type { WorkerBoot } from './worker';
+
+/** What the realm prelude is configured with (it receives this as JSON, before any plugin code runs). */
+export interface RealmConfig {
+  maxOffHeapBytes: number;
+  maxStringChars: number;
+  maxOutputChars: number;
+  maxLogsPerInvocation: number;
+  maxLogChars: number;
+  maxApiCallsPerInvocation: number;
+  maxApiArgsChars: number;
+}
 
 type RealmLimits = Pick<SandboxLimits, 'maxHeapMb' | 'maxOffHeapMb' | 'maxOutputBytes'>;
 
-export function realmConfigFor(limits: RealmLimits): WorkerBoot['realmConfig'] {
+export function realmConfigFor(limits: RealmLimits): RealmConfig {
   return {
     maxOffHeapBytes: limits.maxOffHeapMb * 1024 * 1024,
     // A character takes at least one byte: a string longer than the heap in bytes cannot fit in it.

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+import type { RealmConfig } from './realmConfig';
 
 declare const __REALM_PRELUDE__: string;
 
@@ -11,15 +12,7 @@ export interface WorkerBoot {
   plugin: string;
   source: string;
   filename: string;
-  realmConfig: {
-    maxOffHeapBytes: number;
-    maxStringChars: number;
-    maxOutputChars: number;
-    maxLogsPerInvocation: number;
-    maxLogChars: number;
-    maxApiCallsPerInvocation: number;
-    maxApiArgsChars: number;
-  };
+  realmConfig: RealmConfig;
   /** Largest bridge payload (characters) the worker forwards for one pump. */
   maxPayloadChars: number;
 }

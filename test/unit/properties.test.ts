@@ -5,21 +5,12 @@
 // Seed and run count are printed; replay a failure with PLUGIN_RUNTIME_FC_SEED=<seed> (PLUGIN_RUNTIME_FC_RUNS=<n>).
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fcSettings } from '../helpers/fastCheck';
 import { FromSandbox, WorkerToHost } from '../../src/core/host/protocol';
 import { API_VERSION, ManifestSchema, parseManifest } from '../../src/core/manifest';
 import { PERMISSION_IDS } from '../../src/core/permissions';
 
-function fcSettings(): { seed: number; numRuns: number } {
-  const envSeed = process.env['PLUGIN_RUNTIME_FC_SEED'];
-  const seed = envSeed ? Number(envSeed) : Math.floor(Math.random() * 0x7fffffff);
-  const numRuns = Number(process.env['PLUGIN_RUNTIME_FC_RUNS'] ?? 1000);
-  if (!Number.isSafeInteger(seed) || !Number.isSafeInteger(numRuns) || numRuns < 1) {
-    throw new Error('PLUGIN_RUNTIME_FC_SEED and PLUGIN_RUNTIME_FC_RUNS must be integers');
-  }
-  return { seed, numRuns };
-}
-const { seed, numRuns } = fcSettings();
-const replay = `[seed ${seed}, ${numRuns} runs; replay with PLUGIN_RUNTIME_FC_SEED=${seed}]`;
+const { seed, numRuns, replay } = fcSettings(1000);
 const check = <T extends [unknown, ...unknown[]]>(property: fc.IProperty<T>): void => fc.assert(property, { seed, numRuns });
 
 // ---------------------------------------------------------------------------------------------------------

@@ -3,23 +3,12 @@
 // Replay a failure with PLUGIN_RUNTIME_FC_SEED=<seed>.
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fcSettings } from '../helpers/fastCheck';
 import { PluginStorage, storeKeyFor } from '../../src/core/storage';
 import { MemoryStore } from '../../src/core/store';
 
-/** The seed comes from PLUGIN_RUNTIME_FC_SEED when set (to replay a failure), else a fresh one per run. */
-function fcSettings(): { seed: number; numRuns: number } {
-  const envSeed = process.env['PLUGIN_RUNTIME_FC_SEED'];
-  const seed = envSeed ? Number(envSeed) : Math.floor(Math.random() * 0x7fffffff);
-  const numRuns = Number(process.env['PLUGIN_RUNTIME_FC_RUNS'] ?? 200);
-  if (!Number.isSafeInteger(seed) || !Number.isSafeInteger(numRuns) || numRuns < 1) {
-    throw new Error('PLUGIN_RUNTIME_FC_SEED and PLUGIN_RUNTIME_FC_RUNS must be integers');
-  }
-  return { seed, numRuns };
-}
-
-const { seed, numRuns } = fcSettings();
+const { seed, numRuns, replay } = fcSettings(200);
 const settings = { seed, numRuns };
-const replay = `[seed ${seed}, ${numRuns} runs; replay with PLUGIN_RUNTIME_FC_SEED=${seed}]`;
 
 const pluginName = fc.oneof(
   fc.constantFrom('a', 'b', 'a-b', 'ab', 'a-b-c', 'b-a', 'constructor', 'proto', 'x'.repeat(64)),
