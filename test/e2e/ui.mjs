@@ -35,7 +35,12 @@ export async function pick(page, title, text, { timeout = 10_000 } = {}) {
     return ((await focusedRow(page).first().getAttribute('aria-label')) ?? '').includes(text);
   }, { timeout, what: `"${text}" in the quick pick "${title}"` });
   await input.press('Enter');
-  await widget.waitFor({ state: 'hidden', timeout });
+  // Done when this pick is gone: hidden, or the widget already shows the next prompt (a command that asks
+  // twice reuses it at once, so waiting for "hidden" alone races with that prompt).
+  await pollUntil(async () => !(await widget.isVisible()) || !(((await widget.locator('.quick-input-title').textContent()) ?? '').includes(title)), {
+    timeout,
+    what: `the quick pick "${title}" to close`,
+  });
 }
 
 /** Opens the Plugin Runtime view container (activity bar) and returns the Plugins tree's rows. */
