@@ -184,7 +184,18 @@ describe('faults', function () {
           if (until(out)) child.kill('SIGKILL');
         });
         child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-        child.on('exit', (code, signal) => (signal === 'SIGKILL' || (count !== undefined && code === 0) ? resolve(out) : reject(new Error(`writer exited (${code}) before being killed: ${err}`))));
+        // A bounded deadline: a writer that never reaches the awaited step is a failure, never a hang.
+        let overdue = false;
+        const deadline = setTimeout(() => {
+          overdue = true;
+          child.kill('SIGKILL');
+        }, 15_000);
+        child.on('exit', (code, signal) => {
+          clearTimeout(deadline);
+          if (overdue) reject(new Error(`the writer never reached the awaited step; it printed ${JSON.stringify(out.slice(-200))}`));
+          else if (signal === 'SIGKILL' || (count !== undefined && code === 0)) resolve(out);
+          else reject(new Error(`writer exited (${code}) before being killed: ${err}`));
+        });
       });
     }
 
