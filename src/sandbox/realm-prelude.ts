@@ -63,7 +63,10 @@ import type { RealmConfig } from './realmConfig';
     // plugins log through api.log.
     // gc: never exposed on purpose, but the worker turns V8's expose-gc flag on for a moment to take its own.
     for (const name of ['SharedArrayBuffer', 'Atomics', 'WebAssembly', 'FinalizationRegistry', 'console', 'gc']) {
-      delete G[name];
+      // V8's `gc` is non-configurable (but writable) in a context made while the flag is on — and V8 flags are
+      // per process, so another worker's moment with the flag can land on this context. A strict `delete` of
+      // it threw here and crashed the worker; such a binding is locked to undefined instead.
+      if (!Reflect.deleteProperty(G, name)) defineProperty(G, name, { value: undefined, writable: false });
     }
 
     // ---- 3. Cap memory outside the V8 heap (ArrayBuffers and typed arrays), per invocation. ---------
