@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { encodeFrame, FrameDecoder } from '../core/host/framing';
-import { FromSandbox, ToSandbox, type SandboxLimits } from '../core/host/protocol';
+import type { FromSandbox, HostToWorker, SandboxLimits, ToSandbox } from '../core/host/protocol';
 import { maxPayloadCharsFor, realmConfigFor } from './realmConfig';
 import type { BootMessage, SpareBoot, WorkerBoot, WorkerPost } from './worker';
 
@@ -206,13 +206,55 @@ function isResultTooLarge(message: unknown, maxOutputBytes: number): boolean {
   return type === 'result' && typeof output === 'string' && Buffer.byteLength(output, 'utf8') > maxOutputBytes;
 }
 
+/**
+ * The host is the trusted side of this channel (it validates everything coming the other way with zod); here a
+ * structural check keeps a host bug from reaching a worker, without loading zod into every sandbox start.
+ */
+function toSandbox(raw: unknown): ToSandbox | string {
+  if (raw === null || typeof raw !== 'object') return 'not an object';
+  const m = raw as Record<string, unknown>;
+  const named = typeof m['plugin'] === 'string' && /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(m['plugin']) && Number.isSafeInteger(m['generation']);
+  switch (m['kind']) {
+    case 'shutdown':
+      return { kind: 'shutdown' };
+    case 'terminate':
+      return named && typeof m['reason'] === 'string' ? (m as ToSandbox) : 'bad terminate';
+    case 'load':
+      return named && typeof m['source'] === 'string' && typeof m['filename'] === 'string' && isLimits(m['limits']) ? (m as ToSandbox) : 'bad load';
+    case 'worker': {
+      const w = m['message'] as Partial<HostToWorker> | null;
+      const ok = named && w !== null && typeof w === 'object' && ['invoke', 'api_response', 'api_denied'].includes(String(w.type)) && Number.isSafeInteger(w.requestId);
+      return ok ? (m as ToSandbox) : 'bad worker message';
+    }
+    default:
+      return 'unknown kind';
+  }
+}
+
+function isLimits(x: unknown): x is SandboxLimits {
+  if (x === null || typeof x !== 'object') return false;
+  const l = x as Record<string, unknown>;
+  return ['maxHeapMb', 'maxOffHeapMb', 'maxOutputBytes', 'sandboxOffHeapBudgetMb', 'sandboxRssBudgetMb'].every((k) => Number.isSafeInteger(l[k]) && (l[k] as number) > 0);
+}
+
+/** Limits given on the command line (`--limits <json>`), so the first plugin's worker can start before it is asked for. */
+function limitsFromArgv(): SandboxLimits | undefined {
+  const i = process.argv.indexOf('--limits');
+  if (i < 0) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(process.argv[i + 1] ?? '');
+    return isLimits(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function onHostMessage(raw: unknown): void {
-  const parsed = ToSandbox.safeParse(raw);
-  if (!parsed.success) {
-    console.error(`plugin-runtime sandbox: ignoring a malformed message from the host: ${parsed.error.issues[0]?.message ?? ''}`);
+  const msg = toSandbox(raw);
+  if (typeof msg === 'string') {
+    console.error(`plugin-runtime sandbox: ignoring a malformed message from the host: ${msg}`);
     return;
   }
-  const msg = parsed.data;
   switch (msg.kind) {
     case 'load':
       load(msg.plugin, msg.generation, msg.source, msg.filename, msg.limits);
@@ -299,6 +341,8 @@ function main(): void {
   process.stdin.on('end', () => shutdown(0));
   process.stdin.on('error', () => shutdown(0));
   setInterval(watchdog, WATCHDOG_INTERVAL_MS);
+  const limits = limitsFromArgv();
+  if (limits) keepSpare(limits);
   const permission = (process as unknown as { permission?: { has?: unknown } }).permission;
   send({ kind: 'ready', pid: process.pid, permissionModel: typeof permission?.has === 'function', node: process.version });
 }

@@ -375,6 +375,7 @@ export class PluginHost {
         this.sandbox = await SandboxProcess.start({
           entry: this.options.sandboxEntry,
           ...(this.options.workerEntry ? { workerEntry: this.options.workerEntry } : {}),
+          limits: this.sandboxLimits(),
           // The largest legitimate frame: a result at the output limit, JSON-escaped, plus the log allowance.
           maxFrameBytes: this.limits.maxOutputBytes * 6 + 8 * 1024 * 1024,
           onMessage: (m) => this.onSandboxMessage(m),

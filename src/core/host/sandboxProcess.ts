@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { encodeFrame, FrameDecoder } from './framing';
-import { FromSandbox, type ToSandbox } from './protocol';
+import { FromSandbox, type SandboxLimits, type ToSandbox } from './protocol';
 
 export interface SandboxExit {
   code: number | null;
@@ -21,6 +21,8 @@ export interface SandboxProcessOptions {
   entry: string;
   /** Tests only: a worker script to run instead of the bundled one (e.g. one that breaks the protocol). */
   workerEntry?: string;
+  /** The limits its workers will run with, so it can start the first worker while the handshake happens. */
+  limits?: SandboxLimits;
   /** Largest frame accepted from the sandbox; anything larger ends the process. */
   maxFrameBytes: number;
   onMessage(message: FromSandbox): void;
@@ -85,7 +87,12 @@ export class SandboxProcess {
       // A minimal environment: the sandbox needs none of the user's variables (tokens live there).
       const env: NodeJS.ProcessEnv = { ELECTRON_RUN_AS_NODE: '1', NODE_OPTIONS: '' };
       if (process.platform === 'win32' && process.env['SystemRoot']) env['SystemRoot'] = process.env['SystemRoot'];
-      const args = [...flags, options.entry, ...(options.workerEntry ? ['--worker-entry', options.workerEntry] : [])];
+      const args = [
+        ...flags,
+        options.entry,
+        ...(options.workerEntry ? ['--worker-entry', options.workerEntry] : []),
+        ...(options.limits ? ['--limits', JSON.stringify(options.limits)] : []),
+      ];
       const child = spawn(process.execPath, args, {
         stdio: ['pipe', 'pipe', 'pipe'],
         env,
