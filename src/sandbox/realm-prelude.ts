@@ -386,7 +386,7 @@ import type { RealmConfig } from './realmConfig';
           output = describeOutput('invalid', `returned ${typeName(value)}`);
         }
       } catch {
-        output = describeOutput('invalid', 'reading "text" of the returned object threw');
+        output = describeOutput('invalid', 'returned an object whose "text" getter threw');
       }
       // UTF-8 needs at least one byte per UTF-16 unit: more units than the limit is too large for sure.
       if (typeof output === 'string' && output.length > config.maxOutputChars) output = describeOutput('tooLarge', output.length);

@@ -183,6 +183,23 @@ describe('PluginHost', function () {
     assert.ok(r.usage.heapUsedBytes > 0);
   });
 
+  it('gives a call that was queued when the sandbox process died to the next process (it never hangs)', async () => {
+    t = makeHost({ limits: { timeoutMs: 10_000 } });
+    const hang = writePlugin('hang-queued', 'module.exports = { transform() { for (;;) {} } };');
+    const later = writePlugin('queued-later', 'module.exports = { transform: (i) => i.text };');
+    await t.host.invoke(later, 'transform', input('warm'));
+    const pid = t.host.status().sandbox!.pid;
+    const running = t.host.invoke(hang, 'transform', input(''));
+    await waitFor(() => t.host.status().running === 1);
+    // Changed source: this call must wait for a new worker of its own, so it is queued, not running.
+    const changed = writePlugin('queued-later', 'module.exports = { transform: (i) => "new:" + i.text };');
+    const queued = t.host.invoke(changed, 'transform', input('q'));
+    await waitFor(() => t.host.status().queued === 2);
+    process.kill(pid, 'SIGKILL');
+    assert.equal(kind(await running), 'worker-crashed');
+    assert.deepEqual(pick(await queued), { ok: true, output: 'new:q' });
+  });
+
   it('runs the sandbox process under Node\'s permission model and without code generation from strings', async () => {
     t = makeHost();
     const p = writePlugin('probe', 'module.exports = { transform: (i) => i.text };');

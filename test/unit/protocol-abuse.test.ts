@@ -79,7 +79,7 @@ describe('protocol abuse: a worker that speaks the protocol badly', function () 
     ['unknown-type', 'an unknown message type', violation("The sandbox sent a malformed message: Invalid discriminator value. Expected 'result' | 'error' | 'api'.")],
     ['extra-keys', 'a result with an extra key', violation('The sandbox sent a malformed message: Unrecognized key: "grant".')],
     ['oversize-error', 'an error message over its 4096-character bound', violation('The sandbox sent a malformed message: Too big: expected string to have <=4096 characters.')],
-    ['reused-call-id', 'the same API callId twice', violation('The sandbox sent API call 7 was sent twice.')],
+    ['reused-call-id', 'the same API callId twice', violation('The sandbox sent API call 7 twice.')],
     ['stray-limit', 'a limit report for a request that is not running', violation('The sandbox sent a limit report for a request that is not running (memory).')],
     ['oversize-result', 'a 3 MB result (refused in the sandbox process)', failed('output-too-large', 'the output exceeds the limit')],
     ['exit-mid-invocation', 'exiting mid-invocation', crashed('the worker exited with code 3')],

@@ -291,7 +291,6 @@ export class PluginHost {
       if (sandbox !== this.sandbox || !sandbox) return;
       this.detachSandbox(makeFailure('worker-crashed', `The sandbox process stopped responding (it did not confirm ending a worker within ${TERMINATE_ACK_TIMEOUT_MS / 1000} s) and was replaced.`));
       sandbox.kill('unresponsive', false);
-      for (const slot of this.slots.values()) this.drive(slot);
     }, TERMINATE_ACK_TIMEOUT_MS);
     timer.unref();
     this.pendingTerminates.set(key, timer);
@@ -434,6 +433,8 @@ export class PluginHost {
       // The plugins that were running when it went are the ones charged with it.
       if (active) this.settle(slot, active, { ok: false, failure });
     }
+    // Calls still queued (a worker was loading for them) were not running: they go to the next process.
+    for (const slot of this.slots.values()) this.drive(slot);
   }
 
   private onSandboxMessage(m: FromSandbox): void {
@@ -529,7 +530,7 @@ export class PluginHost {
       }
       case 'api':
         if (active.callIds.has(msg.callId)) {
-          this.violation(slot, `API call ${msg.callId} was sent twice`);
+          this.violation(slot, `API call ${msg.callId} twice`);
           return;
         }
         active.callIds.add(msg.callId);
