@@ -40,6 +40,8 @@ interface Slot {
   busy: number | undefined;
   /** Set when we ended the worker ourselves, so its exit is not reported as a crash. */
   endedBy: 'terminate' | 'memory' | undefined;
+  /** Off-heap bytes its recent invocations allocated (decaying): who to suspect when the process is too big. */
+  recentOffHeapBytes: number;
 }
 
 const slots = new Map<string, Slot>();
@@ -65,7 +67,7 @@ function load(plugin: string, generation: number, source: string, filename: stri
     maxPayloadChars: maxPayloadCharsFor(limits),
   };
   const worker = takeSpare(limits, boot) ?? spawnWorker(limits, boot);
-  const slot: Slot = { plugin, generation, worker, limits, busy: undefined, endedBy: undefined };
+  const slot: Slot = { plugin, generation, worker, limits, busy: undefined, endedBy: undefined, recentOffHeapBytes: 0 };
   slots.set(plugin, slot);
   // The next plugin (or this one's replacement after a timeout) takes a worker that is already up.
   setImmediate(() => keepSpare(limits));
@@ -182,6 +184,7 @@ function onWorkerMessage(slot: Slot, m: WorkerPost): void {
     return;
   }
   // Usage goes first, so the host has it when the result settles the invocation.
+  if (m.finished && m.usage) slot.recentOffHeapBytes += m.usage.offHeapBytes;
   if (m.finished && m.usage) send({ kind: 'usage', plugin, generation, requestId: m.requestId, heapUsedBytes: m.usage.heapUsedBytes, offHeapBytes: m.usage.offHeapBytes });
   for (const message of messages) {
     if (isResultTooLarge(message, slot.limits.maxOutputBytes)) {
@@ -289,7 +292,13 @@ function onHostMessage(raw: unknown): void {
  * `memory`; if the process stays over budget, it exits, and the host restarts it.
  */
 let overBudgetTicks = 0;
+/** Recent off-heap allocation that makes a worker the suspect, ahead of whoever happens to be busy. */
+const SUSPECT_OFF_HEAP_BYTES = 16 * 1024 * 1024;
+/** Per tick (50 ms): a half-life of about 1.7 s. */
+const RECENT_DECAY = 0.98;
+
 function watchdog(): void {
+  for (const s of slots.values()) s.recentOffHeapBytes *= RECENT_DECAY;
   const rssMb = process.memoryUsage.rss() / (1024 * 1024);
   const budgets = [...slots.values()].map((s) => s.limits.sandboxRssBudgetMb);
   if (budgets.length === 0) {
@@ -302,15 +311,15 @@ function watchdog(): void {
     return;
   }
   overBudgetTicks += 1;
-  for (const slot of [...slots.values()]) {
-    if (slot.busy === undefined) continue;
-    send({
-      kind: 'worker-exit',
-      plugin: slot.plugin,
-      generation: slot.generation,
-      reason: 'memory',
-      detail: `the sandbox process used ${Math.round(rssMb)} MB, over its ${budget} MB budget`,
-    });
+  const over = `the sandbox process used ${Math.round(rssMb)} MB, over its ${budget} MB budget`;
+  // Memory outside the V8 heap (ICU behind Intl, for one) may stay in the process after the call that made it
+  // ended, so whoever is busy now is not necessarily who grew it: the worker that recently allocated the most
+  // outside the heap goes first, busy or idle; only when nobody did are the busy workers ended.
+  const suspect = [...slots.values()].reduce<Slot | undefined>((a, s) => (a === undefined || s.recentOffHeapBytes > a.recentOffHeapBytes ? s : a), undefined);
+  const victims = suspect && suspect.recentOffHeapBytes >= SUSPECT_OFF_HEAP_BYTES ? [suspect] : [...slots.values()].filter((s) => s.busy !== undefined);
+  for (const slot of victims) {
+    const detail = victims.length === 1 && slot === suspect && slot.recentOffHeapBytes >= SUSPECT_OFF_HEAP_BYTES ? `${over}; this plugin recently allocated the most memory outside the heap` : over;
+    send({ kind: 'worker-exit', plugin: slot.plugin, generation: slot.generation, reason: 'memory', detail });
     end(slot, 'memory');
   }
   // Terminated workers free their memory within a few ticks; if not, give up on this process.
