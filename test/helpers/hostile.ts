@@ -127,6 +127,14 @@ export function rssMb(): number {
   return process.memoryUsage.rss() / (1024 * 1024);
 }
 
+/** Warms this process up (modules, a host, a sandbox) and returns its RSS then: the baseline for "healthy". */
+export async function warmBaselineMb(): Promise<number> {
+  const warm = makeHostileHost();
+  await warm.host.invoke(writePlugin('warm-up', 'module.exports = { transform: (i) => i.text };'), 'transform', input('x'));
+  await warm.host.dispose();
+  return rssMb();
+}
+
 /** How far above its baseline the test process's RSS may be after an attack, in MB. */
 export const RSS_MARGIN_MB = 96;
 

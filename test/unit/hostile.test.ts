@@ -17,10 +17,10 @@ import {
   loadProblems,
   makeHostileHost,
   pluginLines,
-  rssMb,
   runtimeLines,
   shape,
   succeeded,
+  warmBaselineMb,
   type HostileHost,
   type Shape,
 } from '../helpers/hostile';
@@ -275,11 +275,7 @@ describe('hostile corpus (test/fixtures/hostile)', function () {
   let t: HostileHost | undefined;
 
   before(async () => {
-    // Warm up this process (modules, a host, a sandbox) before measuring its baseline.
-    const warm = makeHostileHost();
-    await warm.host.invoke(writePlugin('warm-up', 'module.exports = { transform: (i) => i.text };'), 'transform', input('x'));
-    await warm.host.dispose();
-    baselineMb = rssMb();
+    baselineMb = await warmBaselineMb();
   });
   afterEach(async () => {
     await t?.host.dispose();

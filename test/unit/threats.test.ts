@@ -10,8 +10,8 @@ import type { LimitsOverride } from '../../src/core/limits';
 import { loadPluginFolder } from '../../src/core/manifest';
 import type { PermissionId } from '../../src/core/permissions';
 import { MemoryStore } from '../../src/core/store';
-import { FIXTURES_DIR, removeTempDirs, writePlugin } from '../helpers/host';
-import { assertHealthy, input, makeHostileHost, rssMb, shape, type HostileHost, type Shape } from '../helpers/hostile';
+import { FIXTURES_DIR, removeTempDirs } from '../helpers/host';
+import { assertHealthy, input, makeHostileHost, shape, warmBaselineMb, type HostileHost, type Shape } from '../helpers/hostile';
 
 interface Row {
   fixture: string;
@@ -36,10 +36,7 @@ describe('threats (test/fixtures/EXPECTED.json)', function () {
   let t: HostileHost | undefined;
 
   before(async () => {
-    const warm = makeHostileHost();
-    await warm.host.invoke(writePlugin('warm-up', 'module.exports = { transform: (i) => i.text };'), 'transform', input('x'));
-    await warm.host.dispose();
-    baselineMb = rssMb();
+    baselineMb = await warmBaselineMb();
   });
   afterEach(async () => {
     await t?.host.dispose();
