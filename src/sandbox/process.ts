@@ -1,6 +1,7 @@
 // The sandbox process: the only process that runs plugin code. It hosts one worker thread per plugin,
 // relays framed messages between the extension host (stdin/stdout) and the workers, enforces the output
 // size, and watches the process's memory from its main thread, which plugin code never blocks.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { encodeFrame, FrameDecoder } from '../core/host/framing';
@@ -24,10 +25,12 @@ const WATCHDOG_INTERVAL_MS = 50;
 /**
  * terminate() cannot interrupt a single builtin that never checks for interrupts (`new Array(2**26).fill(x)`
  * keeps allocating until V8 aborts the process, seconds later). A worker still alive this long after
- * terminate() gets the process wall at once: the sandbox exits (code 71) and the host restarts it.
+ * terminate() gets the process wall at once: the sandbox kills itself and the host restarts it. Not with
+ * process.exit(): that stops and joins every worker thread first, so it would wait for the very builtin that
+ * cannot be stopped. The stderr line (written synchronously) tells the host why.
  */
 const TERMINATE_GRACE_MS = 1000;
-export const EXIT_WORKER_UNSTOPPABLE = 71;
+export const UNSTOPPABLE_WORKER_MARK = 'plugin-runtime sandbox: unstoppable worker';
 /** Host → sandbox frames carry plugin sources (≤ 5 MB) and selections; bound them anyway. */
 const MAX_INBOUND_FRAME_BYTES = 256 * 1024 * 1024;
 
@@ -152,8 +155,8 @@ function end(slot: Slot, why: 'terminate' | 'memory'): void {
   void slot.worker.terminate();
   setTimeout(() => {
     if (exited) return;
-    console.error(`plugin-runtime sandbox: the worker of ${slot.plugin} did not stop within ${TERMINATE_GRACE_MS} ms of terminate(); restarting the sandbox process`);
-    process.exit(EXIT_WORKER_UNSTOPPABLE);
+    fs.writeSync(2, `${UNSTOPPABLE_WORKER_MARK}: the worker of ${slot.plugin} did not stop within ${TERMINATE_GRACE_MS} ms of terminate(); restarting the sandbox process\n`);
+    process.kill(process.pid, 'SIGKILL');
   }, TERMINATE_GRACE_MS).unref();
 }
 

@@ -188,7 +188,8 @@ export class SandboxProcess {
         intentional: this.intentional,
         reason:
           this.endReason ||
-          (code === 71 ? 'a plugin could not be stopped, so the process was restarted' : signal ? `killed by ${signal}` : `exited with code ${code}`),
+          // The mark is the sandbox's own line (src/sandbox/process.ts) before it kills itself.
+          (tail.includes('plugin-runtime sandbox: unstoppable worker') ? 'a plugin could not be stopped, so the process was restarted' : signal ? `killed by ${signal}` : `exited with code ${code}`),
         stderrTail: tail,
       }, this);
     });
