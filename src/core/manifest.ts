@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { PERMISSION_IDS, type PermissionId } from './permissions';
+import { MAX_PLUGIN_NAME_CHARS, PLUGIN_NAME_RE } from './pluginName';
 import { checkPluginSource } from './sourceCheck';
 
 /** The plugin API version this runtime implements; a manifest must name exactly this. */
@@ -15,7 +16,6 @@ export type HookName = (typeof HOOKS)[number];
 export const MAX_MANIFEST_BYTES = 64 * 1024;
 export const MAX_MAIN_BYTES = 5 * 1024 * 1024;
 
-const NAME_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 // Semantic versioning 2.0.0 (without build-metadata length games).
 const SEMVER_RE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 // eslint-disable-next-line no-control-regex
@@ -33,8 +33,8 @@ export const ManifestSchema = z
     name: z
       .string()
       .min(1, 'must not be empty')
-      .max(64, 'must be at most 64 characters')
-      .regex(NAME_RE, 'must be lowercase letters, digits and single dashes (e.g. "sort-lines")')
+      .max(MAX_PLUGIN_NAME_CHARS, `must be at most ${MAX_PLUGIN_NAME_CHARS} characters`)
+      .regex(PLUGIN_NAME_RE, 'must be lowercase letters, digits and single dashes (e.g. "sort-lines")')
       .describe("The plugin's identity and storage scope: lowercase letters, digits and dashes."),
     displayName: text(100).describe('Human-readable name shown in pickers and the tree view.'),
     version: z.string().regex(SEMVER_RE, 'must be a semantic version such as "1.0.0"').describe('Semantic version.'),

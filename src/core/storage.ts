@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { formatBytes } from './errors';
 import type { KeyValueStore } from './store';
+import { isPluginName, MAX_PLUGIN_NAME_CHARS } from './pluginName';
 
 export interface StorageLimits {
   /** Longest key, in UTF-16 code units (what `string.length` counts). */
@@ -30,8 +31,6 @@ export const STORAGE_KEY_PREFIX = 'pluginRuntime.storage/';
 
 // The same rule as the manifest's `name` (lowercase words joined by single dashes, at most 64 characters),
 // so the store key can never contain '/', '..' or anything else that could name another scope.
-const PLUGIN_NAME_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const MAX_PLUGIN_NAME_CHARS = 64;
 
 export type StorageErrorKind = 'invalid-plugin' | 'invalid-key' | 'invalid-value' | 'value-too-large' | 'quota-exceeded' | 'store-failed';
 
@@ -212,7 +211,7 @@ export class PluginStorage {
 
 /** The store key that holds `plugin`'s data. Throws StorageError('invalid-plugin') for anything but a valid plugin name. */
 export function storeKeyFor(plugin: unknown): string {
-  if (typeof plugin !== 'string' || plugin.length > MAX_PLUGIN_NAME_CHARS || !PLUGIN_NAME_RE.test(plugin)) {
+  if (!isPluginName(plugin)) {
     throw new StorageError(
       'invalid-plugin',
       `invalid plugin name for storage: it must be 1 to ${MAX_PLUGIN_NAME_CHARS} lowercase letters, digits and single dashes (e.g. "sort-lines")`,

@@ -4,8 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { encodeFrame, FrameDecoder } from '../core/host/framing';
+import { encodeFrame, FrameDecoder, sandboxMaxForwardBytes } from '../core/host/framing';
 import type { FromSandbox, HostToWorker, SandboxLimits, ToSandbox } from '../core/host/protocol';
+import { isPluginName } from '../core/pluginName';
 import { maxPayloadCharsFor, realmConfigFor } from './realmConfig';
 import type { BootMessage, SpareBoot, WorkerBoot, WorkerPost } from './worker';
 
@@ -53,10 +54,8 @@ function send(message: FromSandbox): void {
   process.stdout.write(encodeFrame(message));
 }
 
-/** The largest frame forwarded for a plugin: below what the host accepts, so an oversize message is
- *  refused here, where it can be charged to the plugin that sent it, not to the whole process. */
 function maxForwardBytes(limits: SandboxLimits): number {
-  return limits.maxOutputBytes * 6 + 4 * 1024 * 1024;
+  return sandboxMaxForwardBytes(limits.maxOutputBytes);
 }
 
 function load(plugin: string, generation: number, source: string, filename: string, limits: SandboxLimits): void {
@@ -219,7 +218,7 @@ function isResultTooLarge(message: unknown, maxOutputBytes: number): boolean {
 function toSandbox(raw: unknown): ToSandbox | string {
   if (raw === null || typeof raw !== 'object') return 'not an object';
   const m = raw as Record<string, unknown>;
-  const named = typeof m['plugin'] === 'string' && /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(m['plugin']) && Number.isSafeInteger(m['generation']);
+  const named = isPluginName(m['plugin']) && Number.isSafeInteger(m['generation']);
   switch (m['kind']) {
     case 'shutdown':
       return { kind: 'shutdown' };

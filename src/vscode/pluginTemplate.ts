@@ -4,14 +4,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { API_VERSION, parseManifest } from '../core/manifest';
+import { MAX_PLUGIN_NAME_CHARS, PLUGIN_NAME_RE } from '../core/pluginName';
 
-const NAME_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 /** Why `name` cannot be a new plugin's name, or undefined when it can (the manifest's own rule). */
 export function problemWithPluginName(name: string): string | undefined {
   if (name === '') return 'Give the plugin a name.';
-  if (name.length > 64) return 'At most 64 characters.';
-  if (!NAME_RE.test(name)) return 'Lowercase letters, digits and single dashes only (e.g. "reverse-lines").';
+  if (name.length > MAX_PLUGIN_NAME_CHARS) return `At most ${MAX_PLUGIN_NAME_CHARS} characters.`;
+  if (!PLUGIN_NAME_RE.test(name)) return 'Lowercase letters, digits and single dashes only (e.g. "reverse-lines").';
   return undefined;
 }
 

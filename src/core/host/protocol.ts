@@ -1,12 +1,13 @@
 // The messages between the extension host, the sandbox process and a plugin's worker: one discriminated
 // union per direction, a zod schema per message. Everything arriving at the host is parsed with these.
 import { z } from 'zod';
+import { MAX_PLUGIN_NAME_CHARS, PLUGIN_NAME_RE } from '../pluginName';
 
 /** A requestId is issued by the host only, one per invocation. */
 export const RequestId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 /** A callId numbers the plugin API calls within one invocation (issued by the realm). */
 export const CallId = z.number().int().nonnegative().max(1_000_000);
-const PluginName = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/).max(64);
+const PluginName = z.string().regex(PLUGIN_NAME_RE).max(MAX_PLUGIN_NAME_CHARS);
 const Generation = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
