@@ -3,6 +3,22 @@
 
 export const FRAME_HEADER_BYTES = 4;
 
+/**
+ * The largest frame the host accepts from the sandbox: a result at the output limit, JSON-escaped (≤ 6 bytes per
+ * byte), plus the log allowance. Anything larger ends the sandbox process.
+ */
+export function hostMaxFrameBytes(maxOutputBytes: number): number {
+  return maxOutputBytes * 6 + 8 * 1024 * 1024;
+}
+
+/**
+ * The largest message the sandbox forwards for one plugin: below what the host accepts, so an oversize message
+ * is refused in the sandbox, where it is charged to the plugin that sent it, not to the whole process.
+ */
+export function sandboxMaxForwardBytes(maxOutputBytes: number): number {
+  return hostMaxFrameBytes(maxOutputBytes) - 4 * 1024 * 1024;
+}
+
 export function encodeFrame(value: unknown): Buffer {
   const body = Buffer.from(JSON.stringify(value), 'utf8');
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);

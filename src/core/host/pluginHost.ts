@@ -9,6 +9,7 @@ import type { LoadedPlugin } from '../manifest';
 import type { PermissionId } from '../permissions';
 import { StorageError, type PluginStorage } from '../storage';
 import { CapabilityGate, type GrantCheck } from './capabilityGate';
+import { hostMaxFrameBytes } from './framing';
 import { WorkerToHost, type FromSandbox, type HostToWorker, type SandboxLimits } from './protocol';
 import { SandboxProcess, type ReadyInfo, type SandboxExit } from './sandboxProcess';
 
@@ -100,6 +101,8 @@ interface Slot {
   /** unloaded: no worker; loading: `load` sent, waiting for `loaded`; ready: takes invocations. */
   state: 'unloaded' | 'loading' | 'ready';
   loadedFingerprint: string | undefined;
+  /** The plugin this slot last loaded, so a stopped worker can be replaced before the next call. */
+  lastLoaded: LoadedPlugin | undefined;
   loadTimer: NodeJS.Timeout | undefined;
   idleTimer: NodeJS.Timeout | undefined;
   queue: Pending[];
@@ -111,8 +114,6 @@ export class PluginHost {
   private readonly gate: CapabilityGate;
   private readonly now: () => number;
   private readonly slots = new Map<string, Slot>();
-  /** The plugin each slot last loaded, so a stopped worker can be replaced before the next call. */
-  private readonly lastPlugin = new Map<string, LoadedPlugin>();
   /** Terminates the sandbox has not confirmed yet, by `plugin:generation`. */
   private readonly pendingTerminates = new Map<string, NodeJS.Timeout>();
   private readonly outcomeListeners = new Set<(e: OutcomeEvent) => void>();
@@ -201,7 +202,7 @@ export class PluginHost {
   private slotFor(name: string): Slot {
     let slot = this.slots.get(name);
     if (!slot) {
-      slot = { name, generation: 0, state: 'unloaded', loadedFingerprint: undefined, loadTimer: undefined, idleTimer: undefined, queue: [], current: undefined };
+      slot = { name, generation: 0, state: 'unloaded', loadedFingerprint: undefined, lastLoaded: undefined, loadTimer: undefined, idleTimer: undefined, queue: [], current: undefined };
       this.slots.set(name, slot);
     }
     return slot;
@@ -239,7 +240,7 @@ export class PluginHost {
     slot.generation += 1;
     slot.state = 'loading';
     slot.loadedFingerprint = plugin.fingerprint;
-    this.lastPlugin.set(slot.name, plugin);
+    slot.lastLoaded = plugin;
     const generation = slot.generation;
     this.sandbox!.send({
       kind: 'load',
@@ -375,8 +376,7 @@ export class PluginHost {
           entry: this.options.sandboxEntry,
           ...(this.options.workerEntry ? { workerEntry: this.options.workerEntry } : {}),
           limits: this.sandboxLimits(),
-          // The largest legitimate frame: a result at the output limit, JSON-escaped, plus the log allowance.
-          maxFrameBytes: this.limits.maxOutputBytes * 6 + 8 * 1024 * 1024,
+          maxFrameBytes: hostMaxFrameBytes(this.limits.maxOutputBytes),
           onMessage: (m) => this.onSandboxMessage(m),
           onViolation: (detail) => this.onSandboxViolation(detail),
           onExit: (exit, process) => this.onSandboxExit(exit, process),
@@ -565,9 +565,8 @@ export class PluginHost {
       return;
     }
     if (!stoppedWhileRunning) return;
-    const last = this.lastPlugin.get(slot.name);
-    if (last) {
-      this.load(slot, last);
+    if (slot.lastLoaded) {
+      this.load(slot, slot.lastLoaded);
       this.scheduleReap(slot);
     }
   }
@@ -639,5 +638,3 @@ export class PluginHost {
     this.toWorker(slot, message);
   }
 }
-
-export type { PermissionId };
